@@ -1,0 +1,146 @@
+//! The rule registry: every repair or normalisation is a named, pure function from text to
+//! (text, changes). The names are stable: they drive `--rules`, `--skip`, reports and `--explain`.
+
+use std::borrow::Cow;
+
+use serde::Serialize;
+
+/// One edit a rule made. Offsets are byte offsets into the text the rule was given.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Change {
+    pub rule: &'static str,
+    pub start: usize,
+    pub end: usize,
+    pub before: String,
+    pub after: String,
+    /// Extra detail for reports, e.g. the mojibake chain `utf-8 → read as gbk`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+}
+
+/// What a rule returns: the text (borrowed when nothing changed) and the changes it made.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Fixed<'a> {
+    pub text: Cow<'a, str>,
+    pub changes: Vec<Change>,
+}
+
+impl<'a> Fixed<'a> {
+    /// The input, untouched.
+    pub fn unchanged(text: &'a str) -> Self {
+        Fixed {
+            text: Cow::Borrowed(text),
+            changes: Vec::new(),
+        }
+    }
+}
+
+/// `spacing` rule mode (off by default).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Spacing {
+    #[default]
+    Add,
+    Remove,
+}
+
+/// `quotes` rule style (off by default).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Quotes {
+    /// `「」『』` → `“”‘’`
+    #[default]
+    Cn,
+    /// `“”‘’` → `「」『』`
+    Tw,
+}
+
+/// Options some rules take. Rules that need none ignore it.
+#[derive(Debug, Clone, Default)]
+pub struct RuleConfig {
+    pub spacing: Spacing,
+    pub quotes: Quotes,
+    /// Use NFKC in the `nfc` rule instead of NFC (explicit opt-in only: it destroys `，。！`).
+    pub nfkc: bool,
+}
+
+pub type RuleFn = for<'a> fn(&'a str, &RuleConfig) -> Fixed<'a>;
+
+/// A named rule. `RULES` lists them in the order the pipeline applies them.
+pub struct Rule {
+    pub name: &'static str,
+    pub default_on: bool,
+    pub summary: &'static str,
+    pub apply: RuleFn,
+}
+
+impl std::fmt::Debug for Rule {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Rule")
+            .field("name", &self.name)
+            .field("default_on", &self.default_on)
+            .finish()
+    }
+}
+
+/// Every rule, in pipeline order. Mojibake runs first (its garbage can look like controls,
+/// punctuation or markup); NFC runs last so earlier rules see the text as it came.
+pub static RULES: &[Rule] = &[
+    Rule {
+        name: "mojibake",
+        default_on: true,
+        summary: "repair text decoded with the wrong encoding (UTF-8 read as GBK, GBK read as Latin-1, ...)",
+        apply: crate::mojibake::mojibake,
+    },
+    Rule {
+        name: "control",
+        default_on: true,
+        summary: "remove control and zero-width characters, stray BOMs; unify line endings",
+        apply: crate::clean::control::control,
+    },
+    Rule {
+        name: "html",
+        default_on: true,
+        summary: "remove HTML tags and tag remnants, decode entities",
+        apply: crate::clean::html::html,
+    },
+    Rule {
+        name: "pinyin",
+        default_on: true,
+        summary: "remove leaked pinyin annotations such as 區(qū)",
+        apply: crate::clean::pinyin::pinyin,
+    },
+    Rule {
+        name: "punct",
+        default_on: true,
+        summary: "ASCII punctuation inside Chinese text becomes full-width Chinese punctuation",
+        apply: crate::punct::punct,
+    },
+    Rule {
+        name: "width",
+        default_on: true,
+        summary: "full-width letters and digits become ASCII",
+        apply: crate::punct::width,
+    },
+    Rule {
+        name: "nfc",
+        default_on: true,
+        summary: "Unicode NFC; CJK compatibility ideographs become unified ideographs",
+        apply: crate::clean::normalize::nfc,
+    },
+    Rule {
+        name: "spacing",
+        default_on: false,
+        summary: "add (or remove) spaces between Han and Latin letters or digits",
+        apply: crate::clean::normalize::spacing,
+    },
+    Rule {
+        name: "quotes",
+        default_on: false,
+        summary: "convert quotes between “”‘’ and 「」『』",
+        apply: crate::clean::normalize::quotes,
+    },
+];
+
+/// Look a rule up by its stable name.
+pub fn find(name: &str) -> Option<&'static Rule> {
+    RULES.iter().find(|r| r.name == name)
+}

@@ -1,0 +1,1 @@
+//! Script detection (Simplified / Traditional / mixed) and OpenCC-compatible conversion (stub).
