@@ -8,8 +8,12 @@
 /// character: Han (Simplified and Traditional), CJK and ASCII punctuation, ASCII, digits, and a
 /// low floor for everything else. Higher is more plausible.
 pub fn logp(prev: Option<char>, c: char) -> f32 {
-    let _ = (prev, c);
-    -10.0
+    let _ = prev;
+    if c.is_ascii() {
+        -3.0
+    } else {
+        -9.0
+    }
 }
 
 /// Total log-probability of `text` under the model (sum of [`logp`] over its characters).
