@@ -19,6 +19,9 @@ pub enum Charset {
     Hz,
     /// Anything else encoding_rs knows (Shift_JIS, EUC-KR, windows-1252, ...).
     Other(&'static Encoding),
+    /// Mostly UTF-8, but some lines are in this legacy encoding (concatenated files, a field
+    /// from another system). Each line is UTF-8 if it is valid UTF-8, else the fallback.
+    Utf8Or(&'static Encoding),
 }
 
 impl Charset {
@@ -33,6 +36,15 @@ impl Charset {
             Charset::Big5 => "Big5",
             Charset::Hz => "HZ-GB-2312",
             Charset::Other(e) => e.name(),
+            Charset::Utf8Or(_) => "UTF-8",
+        }
+    }
+
+    /// For mixed input, the encoding of the lines that are not UTF-8.
+    pub fn fallback(self) -> Option<&'static str> {
+        match self {
+            Charset::Utf8Or(e) => Some(Charset::from_encoding(e).label()),
+            _ => None,
         }
     }
 
@@ -81,6 +93,7 @@ impl Charset {
             Charset::Big5 => encoding_rs::BIG5,
             Charset::Hz => return None,
             Charset::Other(e) => e,
+            Charset::Utf8Or(_) => return None,
         })
     }
 
@@ -107,6 +120,7 @@ pub struct DecodeStats {
 enum Inner {
     Rs(Decoder),
     Hz(HzDecoder),
+    Mixed(MixedDecoder),
 }
 
 /// A streaming decoder: feed byte chunks of any size, get UTF-8 appended to a `String`.
@@ -121,9 +135,14 @@ impl StreamDecoder {
     /// A decoder for `charset`. A BOM at the start is removed when it matches the charset
     /// (a UTF-8 BOM for UTF-8, a UTF-16 BOM of the same byte order for UTF-16).
     pub fn new(charset: Charset) -> Self {
-        let inner = match charset.encoding() {
-            Some(e) => Inner::Rs(e.new_decoder_with_bom_removal()),
-            None => Inner::Hz(HzDecoder::default()),
+        let inner = match (charset, charset.encoding()) {
+            (Charset::Utf8Or(fallback), _) => Inner::Mixed(MixedDecoder {
+                line: Vec::new(),
+                fallback,
+                first: true,
+            }),
+            (_, Some(e)) => Inner::Rs(e.new_decoder_with_bom_removal()),
+            (_, None) => Inner::Hz(HzDecoder::default()),
         };
         StreamDecoder {
             inner,
@@ -147,6 +166,15 @@ impl StreamDecoder {
     pub fn decode(&mut self, src: &[u8], dst: &mut String, last: bool) {
         match &mut self.inner {
             Inner::Rs(_) => self.decode_rs(src, dst, last),
+            Inner::Mixed(m) => {
+                let base = self.consumed;
+                let mut bad = Vec::new();
+                m.decode(src, dst, last, &mut |off, len| bad.push((off, len)));
+                for (off, len) in bad {
+                    self.malformed_at(base.saturating_add_signed(off), len as u64);
+                }
+                self.consumed += src.len() as u64;
+            }
             Inner::Hz(_) => {
                 let base = self.consumed;
                 let mut bad = Vec::new();
@@ -240,6 +268,98 @@ pub fn encode_strict(text: &str, charset: Charset, out: &mut Vec<u8>) -> Result<
         }
     }
     Ok(())
+}
+
+/// Longest line the mixed decoder buffers before deciding; longer lines are decoded as UTF-8
+/// in pieces so that memory stays bounded.
+const MIXED_MAX_LINE: usize = 1 << 20;
+
+/// Line-by-line UTF-8 with a legacy fallback for lines that are not valid UTF-8.
+struct MixedDecoder {
+    line: Vec<u8>,
+    fallback: &'static Encoding,
+    first: bool,
+}
+
+impl MixedDecoder {
+    /// `bad(offset relative to the start of this call's src, may be negative; len)`.
+    fn decode(
+        &mut self,
+        src: &[u8],
+        dst: &mut String,
+        last: bool,
+        bad: &mut dyn FnMut(i64, usize),
+    ) {
+        let mut rest = src;
+        // Offset (relative to src) where self.line begins.
+        let mut line_start = -(self.line.len() as i64);
+        while let Some(nl) = memchr::memchr(b'\n', rest) {
+            self.line.extend_from_slice(&rest[..=nl]);
+            rest = &rest[nl + 1..];
+            self.flush_line(dst, line_start, bad);
+            line_start = (src.len() - rest.len()) as i64;
+        }
+        self.line.extend_from_slice(rest);
+        if last || self.line.len() > MIXED_MAX_LINE {
+            self.flush_line(dst, line_start, bad);
+        }
+    }
+
+    fn flush_line(&mut self, dst: &mut String, base: i64, bad: &mut dyn FnMut(i64, usize)) {
+        let mut line: &[u8] = &self.line;
+        if self.first {
+            self.first = false;
+            if line.starts_with(b"\xEF\xBB\xBF") {
+                line = &line[3..];
+            }
+        }
+        let skipped = (self.line.len() - line.len()) as i64;
+        match std::str::from_utf8(line) {
+            Ok(s) => dst.push_str(s),
+            Err(_) => {
+                let mut d = self.fallback.new_decoder_without_bom_handling();
+                let mut src = line;
+                loop {
+                    dst.reserve(src.len() * 3 + 16);
+                    let (res, read) = d.decode_to_string_without_replacement(src, dst, true);
+                    src = &src[read..];
+                    match res {
+                        DecoderResult::InputEmpty => break,
+                        DecoderResult::OutputFull => {}
+                        DecoderResult::Malformed(n, after) => {
+                            dst.push('\u{FFFD}');
+                            let at = (line.len() - src.len()) as i64 - after as i64 - n as i64;
+                            bad(base + skipped + at, n as usize);
+                        }
+                    }
+                }
+            }
+        }
+        self.line.clear();
+    }
+}
+
+/// Is this input UTF-8 with some lines in another encoding? Returns the invalid lines'
+/// bytes (for choosing the fallback) when at least one line of real UTF-8 text (non-ASCII,
+/// valid) stands beside lines that are not UTF-8.
+pub fn mixed_utf8_lines(bytes: &[u8], complete: bool) -> Option<Vec<u8>> {
+    let mut utf8_non_ascii = 0usize;
+    let mut invalid: Vec<u8> = Vec::new();
+    let mut lines = bytes.split_inclusive(|b| *b == b'\n').peekable();
+    while let Some(line) = lines.next() {
+        let is_last = lines.peek().is_none();
+        match std::str::from_utf8(line) {
+            Ok(s) => {
+                if !s.is_ascii() {
+                    utf8_non_ascii += s.len() - s.chars().filter(char::is_ascii).count();
+                }
+            }
+            // A line cut by the end of the prefix is not evidence either way.
+            Err(e) if is_last && !complete && e.error_len().is_none() => {}
+            Err(_) => invalid.extend_from_slice(line),
+        }
+    }
+    (utf8_non_ascii >= 6 && !invalid.is_empty()).then_some(invalid)
 }
 
 /// HZ-GB-2312 (RFC 1843): ASCII with `~{ … ~}` shifts into 7-bit GB2312 pairs.
@@ -408,6 +528,25 @@ mod tests {
         out.clear();
         // U+20000 is not in Big5.
         assert_eq!(encode_strict("a𠀀", Charset::Big5, &mut out), Err('𠀀'));
+    }
+
+    #[test]
+    fn mixed_utf8_and_gbk_lines_both_decode() {
+        let mut b = "第一行是UTF-8。\n".as_bytes().to_vec();
+        b.extend_from_slice(&encoding_rs::GBK.encode("第二行是GBK。\n").0);
+        b.extend_from_slice("第三行又是UTF-8。".as_bytes());
+        assert!(mixed_utf8_lines(&b, true).is_some());
+        let cs = Charset::Utf8Or(encoding_rs::GBK);
+        let (whole, st) = decode_all(&b, cs);
+        assert_eq!(whole, "第一行是UTF-8。\n第二行是GBK。\n第三行又是UTF-8。");
+        assert_eq!(st.malformed, 0);
+        for cut in 0..=b.len() {
+            let mut d = StreamDecoder::new(cs);
+            let mut out = String::new();
+            d.decode(&b[..cut], &mut out, false);
+            d.decode(&b[cut..], &mut out, true);
+            assert_eq!(out, whole, "cut at {cut}");
+        }
     }
 
     #[test]

@@ -32,6 +32,8 @@ pub enum Method {
     Chardetng,
     /// The Chinese character model chose among clean decodings.
     Model,
+    /// Lines of valid UTF-8 beside lines in a legacy encoding: decoded line by line.
+    MixedLines,
     /// NUL bytes and no UTF-16 pattern: not text.
     Binary,
 }
@@ -127,6 +129,22 @@ pub fn detect(prefix: &[u8], complete: bool) -> Detection {
     if valid_utf8(prefix, complete) {
         return utf8_or_short_legacy(prefix, complete);
     }
+    if let Some(invalid) = crate::decode::mixed_utf8_lines(prefix, complete) {
+        let legacy = statistical(&invalid, true);
+        // GBK and gb18030 decode alike; keep the label the detector chose.
+        let enc = match legacy.charset {
+            Charset::Gbk => Some(encoding_rs::GBK),
+            cs => cs.encoding(),
+        };
+        if let Some(enc) = enc {
+            if !matches!(legacy.charset, Charset::Utf16Le | Charset::Utf16Be) {
+                let mut d = Detection::new(Charset::Utf8Or(enc), 0.9, Method::MixedLines);
+                d.chardetng = legacy.chardetng;
+                d.runner_up = legacy.runner_up;
+                return d;
+            }
+        }
+    }
     statistical(prefix, complete)
 }
 
@@ -157,11 +175,16 @@ fn utf16_by_zeros(bytes: &[u8]) -> Option<Charset> {
     if even + odd == 0 {
         return None;
     }
+    // 7-bit bytes with a few NULs are ASCII with NULs (binary), not UTF-16: UTF-16 of ASCII
+    // has a zero in nearly every pair, and UTF-16 of Han has high bytes.
+    if bytes.is_ascii() && (even + odd) * 5 < (bytes.len() / 2) * 2 {
+        return None;
+    }
     let complete = bytes.len() % 2 == 0;
     let mut best: Option<(Charset, f32)> = None;
     for cs in [Charset::Utf16Le, Charset::Utf16Be] {
         let (text, bad) = decode_prefix(bytes, cs, complete);
-        if bad > 0 || has_bad_controls(&text) {
+        if bad > 0 || has_bad_controls(&text) || !mostly_text(&text) {
             continue;
         }
         // The parity carrying the zeros is strong evidence of the byte order.
@@ -225,6 +248,26 @@ const ASCII_PRIOR: f32 = 6.0;
 
 fn is_han(c: char) -> bool {
     matches!(c as u32, 0x3400..=0x4DBF | 0x4E00..=0x9FFF | 0xF900..=0xFAFF | 0x20000..=0x3FFFF)
+}
+
+/// Han, CJK punctuation and full-width forms: what UTF-16 text without zero bytes consists of.
+fn is_cjk(c: char) -> bool {
+    is_han(c) || matches!(c as u32, 0x3000..=0x303F | 0xFF00..=0xFFEF)
+}
+
+/// At least 95% of the characters are of the scripts text here is written in. The wrong byte
+/// order or NUL-laced binary decodes to a scatter of Gurmukhi, Hangul jamo, symbols…
+fn mostly_text(text: &str) -> bool {
+    let (mut ok, mut n) = (0usize, 0usize);
+    for c in text.chars() {
+        n += 1;
+        let plausible = matches!(c as u32,
+            0x09 | 0x0A | 0x0D | 0x20..=0x7E | 0xA0..=0x24F | 0x2000..=0x206F
+            | 0x3000..=0x30FF | 0xAC00..=0xD7A3 | 0xFF00..=0xFFEF)
+            || is_han(c);
+        ok += usize::from(plausible);
+    }
+    n > 0 && ok * 100 >= n * 95
 }
 
 fn has_bad_controls(text: &str) -> bool {
@@ -338,6 +381,10 @@ fn statistical(bytes: &[u8], complete: bool) -> Detection {
         .map(|cs| {
             let (t, bad) = decode_prefix(sample, cs, sample_complete);
             let mut s = model::score(&t) - 12.0 * bad as f32 + prior(cs);
+            // UTF-16 without zero bytes is pure CJK text; anything else in it is noise.
+            if matches!(cs, Charset::Utf16Le | Charset::Utf16Be) && !t.chars().all(is_cjk) {
+                s -= 1000.0;
+            }
             if has_bad_controls(&t) {
                 s -= 20.0;
             }
@@ -473,6 +520,15 @@ mod tests {
         let b = enc(s, encoding_rs::GB18030);
         assert!(has_gb18030_four_byte(&b));
         assert_eq!(detect(&b, true).charset, Charset::Gb18030);
+    }
+
+    #[test]
+    fn half_utf8_half_gbk_is_mixed() {
+        let mut b = "第一行是UTF-8的中文。\n".as_bytes().to_vec();
+        b.extend_from_slice(&enc("第二行是GBK的中文。\n", encoding_rs::GBK));
+        let d = detect(&b, true);
+        assert_eq!(d.method, Method::MixedLines);
+        assert_eq!(d.charset, Charset::Utf8Or(encoding_rs::GBK));
     }
 
     #[test]

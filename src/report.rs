@@ -43,6 +43,8 @@ pub struct Evidence {
     pub valid_utf8: bool,
     /// chardetng's own guess, when it was consulted.
     pub chardetng: Option<&'static str>,
+    /// For mixed input: the encoding of the lines that are not UTF-8.
+    pub mixed_with: Option<&'static str>,
     pub runner_up: Option<RunnerUp>,
 }
 
@@ -208,6 +210,7 @@ pub fn inspect<R: Read>(path: &str, src: R, given: Option<Charset>) -> io::Resul
             bom: det.bom.is_some(),
             valid_utf8: det.charset == Charset::Utf8 && stats.malformed == 0 && !binary,
             chardetng: det.chardetng,
+            mixed_with: det.charset.fallback(),
             runner_up: det.runner_up.clone(),
         },
         binary,
