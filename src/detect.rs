@@ -177,7 +177,7 @@ fn utf16_by_zeros(bytes: &[u8]) -> Option<Charset> {
     }
     // 7-bit bytes with a few NULs are ASCII with NULs (binary), not UTF-16: UTF-16 of ASCII
     // has a zero in nearly every pair, and UTF-16 of Han has high bytes.
-    if bytes.is_ascii() && (even + odd) * 5 < (bytes.len() / 2) * 2 {
+    if bytes.len() >= 16 && bytes.is_ascii() && (even + odd) * 5 < (bytes.len() / 2) * 2 {
         return None;
     }
     let complete = bytes.len() % 2 == 0;
@@ -252,7 +252,7 @@ fn is_han(c: char) -> bool {
 
 /// Han, CJK punctuation and full-width forms: what UTF-16 text without zero bytes consists of.
 fn is_cjk(c: char) -> bool {
-    is_han(c) || matches!(c as u32, 0x3000..=0x303F | 0xFF00..=0xFFEF)
+    is_han(c) || matches!(c as u32, 0x3000..=0x303F | 0xFE10..=0xFE6F | 0xFF00..=0xFFEF)
 }
 
 /// At least 95% of the characters are of the scripts text here is written in. The wrong byte
@@ -263,7 +263,8 @@ fn mostly_text(text: &str) -> bool {
         n += 1;
         let plausible = matches!(c as u32,
             0x09 | 0x0A | 0x0D | 0x20..=0x7E | 0xA0..=0x24F | 0x2000..=0x206F
-            | 0x3000..=0x30FF | 0xAC00..=0xD7A3 | 0xFF00..=0xFFEF)
+            | 0x2E80..=0x2FDF | 0x3000..=0x31FF | 0xAC00..=0xD7A3 | 0xFE10..=0xFE6F
+            | 0xFF00..=0xFFEF)
             || is_han(c);
         ok += usize::from(plausible);
     }

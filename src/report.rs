@@ -11,6 +11,7 @@ use crate::decode::Charset;
 use crate::detect::{Method, RunnerUp};
 use crate::mojibake;
 use crate::pipeline::TextReader;
+use crate::script::{ScriptCounter, ScriptReport};
 
 /// How many damage spans a report lists (all are counted).
 const MAX_SPANS: usize = 100;
@@ -78,6 +79,8 @@ pub struct DetectReport {
     pub bytes: u64,
     pub chars: u64,
     pub lines: u64,
+    /// Simplified, traditional, mixed or none, with the counts behind it.
+    pub script: ScriptReport,
     /// U+FFFD characters in the decoded text (from malformed bytes or already in it).
     pub replacement_chars: u64,
     /// Damage spans found by the mojibake scanner (first 100).
@@ -97,6 +100,7 @@ pub struct Inspector {
     pub damage: Vec<DamageSpan>,
     pub damage_count: u64,
     pub lossy_damage: bool,
+    pub script: ScriptCounter,
     ends_with_cr: bool,
     ends_with_newline: bool,
     any: bool,
@@ -133,6 +137,7 @@ impl Inspector {
         self.ends_with_cr = b.last() == Some(&b'\r');
         self.ends_with_newline = matches!(b.last(), Some(b'\n' | b'\r'));
         self.chars += block.chars().count() as u64;
+        self.script.add(block);
         self.replacement_chars += block.matches('\u{FFFD}').count() as u64;
         let first_line = self.line_endings.lf + self.line_endings.crlf + self.line_endings.cr + 1
             - newline_count(b);
@@ -224,6 +229,7 @@ pub fn inspect<R: Read>(path: &str, src: R, given: Option<Charset>) -> io::Resul
         chars: ins.chars,
         lines: ins.lines,
         replacement_chars: ins.replacement_chars,
+        script: ins.script.report(),
         lossy: !binary && (stats.malformed > 0 || ins.replacement_chars > 0 || ins.lossy_damage),
         damage: ins.damage,
         damage_count: ins.damage_count,

@@ -257,14 +257,14 @@ fn half_utf8_half_gbk_decodes_each_part() {
 fn nul_bytes_in_text_are_binary_unless_forced() {
     let d = tempfile::tempdir().unwrap();
     let p = d.path().join("a.txt");
-    fs::write(&p, b"abc\x00def\n").unwrap();
+    fs::write(&p, b"version 2 of the log\x00 file format\n").unwrap();
     zhfix().arg(&p).assert().code(2);
     zhfix()
         .args(["--rules", "none", "--encoding", "utf-8"])
         .arg(&p)
         .assert()
         .success()
-        .stdout("abc\x00def\n");
+        .stdout("version 2 of the log\x00 file format\n");
 }
 
 #[test]

@@ -8,6 +8,7 @@ use serde::Serialize;
 use zhfix::decode::{encode_strict, Charset};
 use zhfix::pipeline::{select_rules, Located, Pipeline, TextReader};
 use zhfix::rule::{Quotes, RuleConfig, Spacing};
+use zhfix::script::{self, Config, Converter, Target};
 
 use super::inputs::{expand, io_reason, Input};
 use super::output::{self, AtomicFile};
@@ -47,6 +48,14 @@ pub fn run(a: &FixArgs) -> Result<i32> {
         nfkc: a.nfkc,
     };
     let pipeline = Pipeline::new(rules, config);
+    let conversion = match (&a.config, &a.to) {
+        (Some(c), _) => Conversion::Fixed(c.parse::<Config>()?),
+        (None, Some(t)) => Conversion::ByScript(
+            t.parse::<Target>()
+                .map_err(|_| anyhow!("unknown --to target `{t}` (hans, hant, tw, twp, hk)"))?,
+        ),
+        (None, None) => Conversion::None,
+    };
 
     let mut status = EXIT_OK;
     let inputs = expand(&a.paths, &mut |p, why| {
@@ -62,11 +71,27 @@ pub fn run(a: &FixArgs) -> Result<i32> {
     for input in &inputs {
         let name = input.name();
         let res = if let Some(f) = single.as_mut() {
-            fix_one(input, a, &pipeline, given, out_enc, Some(f.writer()))
+            fix_one(
+                input,
+                a,
+                &pipeline,
+                conversion,
+                given,
+                out_enc,
+                Some(f.writer()),
+            )
         } else if a.check || a.json || a.in_place {
-            fix_one(input, a, &pipeline, given, out_enc, None)
+            fix_one(input, a, &pipeline, conversion, given, out_enc, None)
         } else {
-            fix_one(input, a, &pipeline, given, out_enc, Some(&mut stdout))
+            fix_one(
+                input,
+                a,
+                &pipeline,
+                conversion,
+                given,
+                out_enc,
+                Some(&mut stdout),
+            )
         };
         let outcome = match res {
             Ok(o) => o,
@@ -116,10 +141,20 @@ fn parse_encoding(label: Option<&str>) -> Result<Option<Charset>> {
         .transpose()
 }
 
+/// Script conversion after the rules.
+#[derive(Debug, Clone, Copy)]
+enum Conversion {
+    None,
+    Fixed(Config),
+    /// Pick the configuration from the script detected in the file's first block.
+    ByScript(Target),
+}
+
 fn fix_one(
     input: &Input,
     a: &FixArgs,
     pipeline: &Pipeline,
+    conversion: Conversion,
     given: Option<Charset>,
     out_enc: Charset,
     sink: Option<&mut dyn Write>,
@@ -150,6 +185,11 @@ fn fix_one(
     let mut enc_buf = Vec::new();
     let mut stderr = io::stderr().lock();
     let mut saw_replacement = false;
+    let mut converter: Option<&'static Converter> = match conversion {
+        Conversion::Fixed(c) => Some(script::converter(c)),
+        _ => None,
+    };
+    let mut first = true;
     while let Some(block) = reader.next_block().map_err(|e| anyhow!(io_reason(&e)))? {
         let out = if located {
             let (out, changes) = pipeline.fix_located(&block, line);
@@ -166,6 +206,20 @@ fn fix_one(
                 *o.changes.entry(c.rule).or_default() += 1;
             }
             out
+        };
+        if first {
+            first = false;
+            if let Conversion::ByScript(t) = conversion {
+                let detected = script::detect_script(&out).script;
+                converter = script::config_for(t, detected).map(script::converter);
+            }
+        }
+        let out = match converter {
+            Some(c) => match c.convert(&out) {
+                std::borrow::Cow::Owned(o) => std::borrow::Cow::Owned(o),
+                std::borrow::Cow::Borrowed(_) => out,
+            },
+            None => out,
         };
         o.changed |= out != block;
         saw_replacement |= memchr::memmem::find(out.as_bytes(), "\u{FFFD}".as_bytes()).is_some();

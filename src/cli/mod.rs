@@ -38,6 +38,8 @@ pub enum Command {
     Fix(FixArgs),
     /// Report each input's encoding, confidence, evidence and damage; change nothing.
     Detect(DetectArgs),
+    /// Convert between Simplified and Traditional with an OpenCC configuration.
+    Convert(ConvertArgs),
     /// List the rules with their default state.
     Rules,
     /// Print shell completions.
@@ -86,6 +88,13 @@ pub struct FixArgs {
     /// Print a JSON Lines report per file on standard output instead of the text.
     #[arg(long)]
     pub json: bool,
+    /// After the rules, convert the script: hans, hant, tw, twp (Taiwan phrases) or hk. The
+    /// OpenCC configuration is chosen from each file's detected script.
+    #[arg(long, value_name = "TARGET")]
+    pub to: Option<String>,
+    /// Convert with this OpenCC configuration after the rules (what `zhfix convert -c` sets).
+    #[arg(skip)]
+    pub config: Option<String>,
     /// `spacing` rule mode when that rule is selected.
     #[arg(long, value_enum, default_value_t = SpacingArg::Add)]
     pub spacing: SpacingArg,
@@ -112,6 +121,16 @@ pub struct DetectArgs {
     pub encoding: Option<String>,
 }
 
+#[derive(Args, Debug, Clone)]
+pub struct ConvertArgs {
+    /// OpenCC configuration: s2t t2s s2tw tw2s s2twp tw2sp s2hk hk2s t2tw t2hk tw2t hk2t
+    /// t2jp jp2t s2hkp hk2sp (a `.json` suffix is accepted).
+    #[arg(short = 'c', long = "config", value_name = "CONFIG")]
+    pub config: String,
+    #[command(flatten)]
+    pub io: FixArgs,
+}
+
 #[derive(ValueEnum, Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub enum SpacingArg {
     #[default]
@@ -129,6 +148,7 @@ pub enum QuotesArg {
 const SUBCOMMANDS: &[&str] = &[
     "fix",
     "detect",
+    "convert",
     "rules",
     "completions",
     "man",
@@ -162,6 +182,13 @@ pub fn run() -> i32 {
     let result = match cli.command {
         Command::Fix(a) => fix::run(&a),
         Command::Detect(a) => detect::run(&a),
+        Command::Convert(a) => {
+            let mut io = a.io;
+            io.config = Some(a.config);
+            // Conversion alone unless rules were asked for.
+            io.rules.get_or_insert_with(|| "none".to_string());
+            fix::run(&io)
+        }
         Command::Rules => print_rules(),
         Command::Completions { shell } => {
             let mut cmd = Cli::command();

@@ -162,7 +162,7 @@ impl<'a> IdsFinder<'a> {
 
     fn next_at_or_after(&mut self, pos: usize) -> Option<(usize, usize)> {
         if let Some((from, answer)) = self.cached {
-            if from <= pos && answer.map_or(true, |(start, _)| start >= pos) {
+            if from <= pos && answer.is_none_or(|(start, _)| start >= pos) {
                 return answer;
             }
         }
