@@ -5,3 +5,163 @@ pub mod control;
 pub mod html;
 pub mod normalize;
 pub mod pinyin;
+
+use std::borrow::Cow;
+
+use crate::rule::{Change, Fixed};
+
+/// A Han character: the CJK unified ideographs (all extensions), compatibility ideographs and
+/// U+3007 〇, which Chinese text uses as a digit.
+#[inline]
+pub fn is_han(c: char) -> bool {
+    matches!(c,
+        '\u{3007}' | '\u{3400}'..='\u{4DBF}' | '\u{4E00}'..='\u{9FFF}' | '\u{F900}'..='\u{FAFF}'
+        | '\u{20000}'..='\u{3FFFF}')
+}
+
+/// Punctuation only Chinese (or Japanese) text uses: its presence next to an ASCII mark says
+/// the mark sits in Chinese text. Curly quotes, `…` and `—` are left out because English uses
+/// them too (see [`is_shared_punct`]).
+#[inline]
+pub fn is_cjk_punct(c: char) -> bool {
+    matches!(c,
+        '\u{3001}'..='\u{3006}' | '\u{3008}'..='\u{303F}'
+        | '\u{FF01}'..='\u{FF0F}' | '\u{FF1A}'..='\u{FF20}' | '\u{FF3B}'..='\u{FF40}'
+        | '\u{FF5B}'..='\u{FF65}' | '\u{FE10}'..='\u{FE6F}')
+}
+
+/// Punctuation shared by English and Chinese typography.
+#[inline]
+pub fn is_shared_punct(c: char) -> bool {
+    matches!(c, '“' | '”' | '‘' | '’' | '…' | '—' | '·')
+}
+
+/// Han or Chinese-only punctuation.
+#[inline]
+pub fn is_cjk(c: char) -> bool {
+    is_han(c) || is_cjk_punct(c)
+}
+
+/// Builds a rule's output lazily: the input is only copied once the first edit is made, so a
+/// rule that changes nothing returns the input borrowed.
+pub(crate) struct Editor<'a> {
+    src: &'a str,
+    rule: &'static str,
+    out: String,
+    /// Bytes of `src` before this offset are already in `out` (or replaced).
+    copied: usize,
+    changes: Vec<Change>,
+}
+
+impl<'a> Editor<'a> {
+    pub(crate) fn new(src: &'a str, rule: &'static str) -> Self {
+        Editor {
+            src,
+            rule,
+            out: String::new(),
+            copied: 0,
+            changes: Vec::new(),
+        }
+    }
+
+    /// Replace `src[start..end]` with `after`. Edits must come in order and not overlap; an
+    /// out-of-order edit is ignored rather than corrupting the text.
+    pub(crate) fn replace(&mut self, start: usize, end: usize, after: &str) {
+        self.replace_note(start, end, after, None);
+    }
+
+    pub(crate) fn replace_note(
+        &mut self,
+        start: usize,
+        end: usize,
+        after: &str,
+        note: Option<String>,
+    ) {
+        let (Some(before), Some(gap)) = (
+            self.src.get(start..end),
+            self.src.get(self.copied.min(start)..start),
+        ) else {
+            return;
+        };
+        if start < self.copied || before == after {
+            return;
+        }
+        if self.out.capacity() == 0 {
+            self.out.reserve(self.src.len() + 16);
+        }
+        self.out.push_str(gap);
+        self.out.push_str(after);
+        self.copied = end;
+        self.changes.push(Change {
+            rule: self.rule,
+            start,
+            end,
+            before: before.to_string(),
+            after: after.to_string(),
+            note,
+        });
+    }
+
+    /// Where the next edit may start.
+    pub(crate) fn copied(&self) -> usize {
+        self.copied
+    }
+
+    pub(crate) fn finish(mut self) -> Fixed<'a> {
+        if self.changes.is_empty() {
+            return Fixed::unchanged(self.src);
+        }
+        self.out.push_str(&self.src[self.copied..]);
+        Fixed {
+            text: Cow::Owned(self.out),
+            changes: self.changes,
+        }
+    }
+}
+
+/// The line containing byte `i`: `(start, end)` where `end` excludes the `\n` (and a `\r`
+/// before it).
+pub(crate) fn line_bounds(text: &str, i: usize) -> (usize, usize) {
+    let b = text.as_bytes();
+    let start = memchr::memrchr(b'\n', &b[..i.min(b.len())]).map_or(0, |p| p + 1);
+    let mut end = memchr::memchr(b'\n', &b[i.min(b.len())..]).map_or(b.len(), |p| p + i);
+    if end > start && b[end - 1] == b'\r' {
+        end -= 1;
+    }
+    (start, end)
+}
+
+/// The char before byte offset `i` in `s`.
+#[inline]
+pub(crate) fn char_before(s: &str, i: usize) -> Option<char> {
+    s.get(..i)?.chars().next_back()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn editor_borrows_when_nothing_changes() {
+        let e = Editor::new("abc", "t");
+        assert!(matches!(e.finish().text, Cow::Borrowed("abc")));
+    }
+
+    #[test]
+    fn editor_records_byte_offsets_into_the_input() {
+        let mut e = Editor::new("中(a)文", "t");
+        e.replace(3, 4, "（");
+        e.replace(5, 6, "）");
+        let f = e.finish();
+        assert_eq!(f.text, "中（a）文");
+        assert_eq!(f.changes.len(), 2);
+        assert_eq!((f.changes[1].start, f.changes[1].end), (5, 6));
+    }
+
+    #[test]
+    fn line_bounds_excludes_crlf() {
+        let t = "ab\r\ncd\r\n";
+        assert_eq!(line_bounds(t, 5), (4, 6));
+        assert_eq!(line_bounds(t, 0), (0, 2));
+    }
+}
