@@ -10,7 +10,7 @@
 //! full-width, but `(AP)` and `(2021)` after Chinese stay half-width, as typesetting tools do
 //! around pure ASCII — unless the other half is already full-width (`（AP)` → `（AP）`).
 
-use crate::clean::{is_cjk, is_han, is_shared_punct, line_bounds, Editor};
+use crate::clean::{is_cjk, is_han, is_shared_punct, line_bounds, settle, Editor};
 use crate::rule::{Fixed, RuleConfig};
 
 /// ASCII marks `punct` may change.
@@ -37,6 +37,11 @@ fn shared(c: Option<char>) -> bool {
 
 /// `punct` rule.
 pub fn punct<'a>(text: &'a str, _cfg: &RuleConfig) -> Fixed<'a> {
+    // A converted mark can make its neighbour's context Chinese (`中:(文`), hence `settle`.
+    settle(text, "punct", punct_edits(text), punct_edits)
+}
+
+fn punct_edits(text: &str) -> Vec<(usize, usize, String)> {
     let b = text.as_bytes();
     let mut edits: Vec<(usize, usize, &'static str)> = Vec::new();
     let mut i = 0;
@@ -62,15 +67,11 @@ pub fn punct<'a>(text: &'a str, _cfg: &RuleConfig) -> Fixed<'a> {
         }
         edits.push((p, end, "……"));
     }
-    if edits.is_empty() {
-        return Fixed::unchanged(text);
-    }
     edits.sort_by_key(|e| e.0);
-    let mut ed = Editor::new(text, "punct");
-    for (s, e, a) in edits {
-        ed.replace(s, e, a);
-    }
-    ed.finish()
+    edits
+        .into_iter()
+        .map(|(s, e, a)| (s, e, a.to_string()))
+        .collect()
 }
 
 fn line_edits(text: &str, ls: usize, le: usize, out: &mut Vec<(usize, usize, &'static str)>) {

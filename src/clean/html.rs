@@ -9,75 +9,15 @@
 //! Decoding can expose more markup (`&amp;lt;p&amp;gt;`, `&lt;br&gt;`); the rule repeats until
 //! nothing changes so that it is idempotent. Such lines get one change covering the whole edit.
 
-use super::{line_bounds, Editor};
+use super::{line_bounds, settle};
 use crate::rule::{Fixed, RuleConfig};
 
-/// An edit relative to the text being scanned.
-struct Edit {
-    start: usize,
-    end: usize,
-    after: String,
-}
+/// An edit relative to the text being scanned: `(start, end, replacement)`.
+type Edit = (usize, usize, String);
 
 /// `html` rule.
 pub fn html<'a>(text: &'a str, _cfg: &RuleConfig) -> Fixed<'a> {
-    let first = edits(text);
-    if first.is_empty() {
-        return Fixed::unchanged(text);
-    }
-    let mut out = apply(text, &first);
-    let mut again = edits(&out);
-    if again.is_empty() {
-        let mut ed = Editor::new(text, "html");
-        for e in &first {
-            ed.replace(e.start, e.end, &e.after);
-        }
-        return ed.finish();
-    }
-    // Decoding exposed more markup: run to a fixed point (bounded: each round removes or
-    // decodes something, and pathological nesting is cut off) and report one change.
-    for _ in 0..8 {
-        if again.is_empty() {
-            break;
-        }
-        out = apply(&out, &again);
-        again = edits(&out);
-    }
-    let pre = common_prefix(text, &out);
-    let suf = common_suffix(&text[pre..], &out[pre..]);
-    let mut ed = Editor::new(text, "html");
-    ed.replace(pre, text.len() - suf, &out[pre..out.len() - suf]);
-    ed.finish()
-}
-
-fn common_prefix(a: &str, b: &str) -> usize {
-    let n = a.bytes().zip(b.bytes()).take_while(|(x, y)| x == y).count();
-    (0..=n).rev().find(|&i| a.is_char_boundary(i)).unwrap_or(0)
-}
-
-fn common_suffix(a: &str, b: &str) -> usize {
-    let n = a
-        .bytes()
-        .rev()
-        .zip(b.bytes().rev())
-        .take_while(|(x, y)| x == y)
-        .count();
-    (0..=n)
-        .rev()
-        .find(|&i| a.is_char_boundary(a.len() - i) && b.is_char_boundary(b.len() - i))
-        .unwrap_or(0)
-}
-
-fn apply(text: &str, edits: &[Edit]) -> String {
-    let mut out = String::with_capacity(text.len());
-    let mut pos = 0;
-    for e in edits {
-        out.push_str(&text[pos..e.start]);
-        out.push_str(&e.after);
-        pos = e.end;
-    }
-    out.push_str(&text[pos..]);
-    out
+    settle(text, "html", edits(text), edits)
 }
 
 enum Kind {
@@ -143,11 +83,7 @@ fn line_edits(text: &str, ls: usize, le: usize, out: &mut Vec<Edit>) {
     while k < items.len() {
         match &items[k].kind {
             Kind::Text(s) => {
-                out.push(Edit {
-                    start: items[k].start,
-                    end: items[k].end,
-                    after: s.clone(),
-                });
+                out.push((items[k].start, items[k].end, s.clone()));
                 k += 1;
             }
             Kind::Tag { .. } => {
@@ -175,11 +111,7 @@ fn line_edits(text: &str, ls: usize, le: usize, out: &mut Vec<Edit>) {
                 } else {
                     ""
                 };
-                out.push(Edit {
-                    start,
-                    end,
-                    after: after.to_string(),
-                });
+                out.push((start, end, after.to_string()));
             }
         }
     }
@@ -283,13 +215,30 @@ fn parse_tag(text: &str, at: usize, le: usize) -> Option<(usize, bool)> {
         i += 1;
     }
     let block = element(&text[name_start..i])?;
+    let name = &text[name_start..i];
     // After the name: `>`, `/>`, or whitespace and attributes.
-    match b.get(i)? {
-        b'>' => return Some((i + 1, block)),
-        b'/' if b.get(i + 1) == Some(&b'>') => return Some((i + 2, block)),
-        b' ' | b'\t' | b'/' if !closing || b[i] != b'/' => {}
+    let end = match b.get(i)? {
+        b'>' => i + 1,
+        b'/' if b.get(i + 1) == Some(&b'>') => i + 2,
+        b' ' | b'\t' | b'/' if !closing => attrs_end(b, at, i)?,
+        b' ' | b'\t' => attrs_end(b, at, i)?,
         _ => return None,
+    };
+    // The contents of <script> and <style> are not text.
+    if !closing && (name.eq_ignore_ascii_case("script") || name.eq_ignore_ascii_case("style")) {
+        let lower = text[end..le].to_ascii_lowercase();
+        let close = format!("</{}", name.to_ascii_lowercase());
+        if let Some(p) = lower.find(&close) {
+            if let Some(q) = memchr::memchr(b'>', &b[end + p..]) {
+                return Some((end + p + q + 1, block));
+            }
+        }
     }
+    Some((end, block))
+}
+
+/// End of a tag whose attributes start at `i` (quoted values may hold `>`).
+fn attrs_end(b: &[u8], at: usize, mut i: usize) -> Option<usize> {
     let mut quote = None;
     while i < b.len() && i - at < MAX_TAG {
         let c = b[i];
@@ -298,27 +247,12 @@ fn parse_tag(text: &str, at: usize, le: usize) -> Option<(usize, bool)> {
             Some(_) => {}
             None if c == b'"' || c == b'\'' => quote = Some(c),
             None if c == b'<' => return None,
-            None if c == b'>' => break,
+            None if c == b'>' => return Some(i + 1),
             None => {}
         }
         i += 1;
     }
-    if b.get(i) != Some(&b'>') {
-        return None;
-    }
-    let end = i + 1;
-    // The contents of <script> and <style> are not text.
-    let name = &text[name_start..name_start + (i - name_start).min(6)];
-    if !closing && (name.eq_ignore_ascii_case("script") || name.eq_ignore_ascii_case("style")) {
-        let close = format!("</{}", &text[name_start..name_start + name.len()]);
-        let lower = text[end..le].to_ascii_lowercase();
-        if let Some(p) = lower.find(&close.to_ascii_lowercase()) {
-            if let Some(q) = memchr::memchr(b'>', &b[end + p..]) {
-                return Some((end + p + q + 1, block));
-            }
-        }
-    }
-    Some((end, block))
+    None
 }
 
 /// A closing-tag remnant whose `<` was lost (`?/p>`, `/div>`), ending with the `>` at `gt`,

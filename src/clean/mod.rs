@@ -119,6 +119,82 @@ impl<'a> Editor<'a> {
     }
 }
 
+/// Finish a rule whose edits can expose more work for itself (decoding `&amp;lt;`, a
+/// converted mark making its neighbour's context Chinese): if a second round over the
+/// output would still edit, run rounds to a fixed point (at most a few; each round only
+/// removes or converts) and report one change spanning everything that differs, so the rule
+/// stays idempotent.
+pub(crate) fn settle<'a, F>(
+    text: &'a str,
+    rule: &'static str,
+    first: Vec<(usize, usize, String)>,
+    round: F,
+) -> Fixed<'a>
+where
+    F: Fn(&str) -> Vec<(usize, usize, String)>,
+{
+    if first.is_empty() {
+        return Fixed::unchanged(text);
+    }
+    let mut out = apply_edits(text, &first);
+    let mut again = round(&out);
+    if again.is_empty() {
+        let mut ed = Editor::new(text, rule);
+        for (s, e, a) in &first {
+            ed.replace(*s, *e, a);
+        }
+        return ed.finish();
+    }
+    for _ in 0..8 {
+        if again.is_empty() {
+            break;
+        }
+        out = apply_edits(&out, &again);
+        again = round(&out);
+    }
+    let pre = common_prefix(text, &out);
+    let suf = common_suffix(&text[pre..], &out[pre..]);
+    let mut ed = Editor::new(text, rule);
+    ed.replace(pre, text.len() - suf, &out[pre..out.len() - suf]);
+    ed.finish()
+}
+
+/// Apply sorted, non-overlapping edits; overlapping ones are skipped.
+fn apply_edits(text: &str, edits: &[(usize, usize, String)]) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut pos = 0;
+    for (s, e, a) in edits {
+        let (Some(gap), true) = (text.get(pos..*s), text.get(*s..*e).is_some()) else {
+            continue;
+        };
+        out.push_str(gap);
+        out.push_str(a);
+        pos = *e;
+    }
+    out.push_str(&text[pos..]);
+    out
+}
+
+/// Common prefix length in bytes, on a char boundary.
+fn common_prefix(a: &str, b: &str) -> usize {
+    let n = a.bytes().zip(b.bytes()).take_while(|(x, y)| x == y).count();
+    (0..=n).rev().find(|&i| a.is_char_boundary(i)).unwrap_or(0)
+}
+
+/// Common suffix length in bytes, on a char boundary of both.
+fn common_suffix(a: &str, b: &str) -> usize {
+    let n = a
+        .bytes()
+        .rev()
+        .zip(b.bytes().rev())
+        .take_while(|(x, y)| x == y)
+        .count();
+    (0..=n)
+        .rev()
+        .find(|&i| a.is_char_boundary(a.len() - i) && b.is_char_boundary(b.len() - i))
+        .unwrap_or(0)
+}
+
 /// The line containing byte `i`: `(start, end)` where `end` excludes the `\n` (and a `\r`
 /// before it).
 pub(crate) fn line_bounds(text: &str, i: usize) -> (usize, usize) {

@@ -36,17 +36,28 @@ pub fn pinyin<'a>(text: &'a str, _cfg: &RuleConfig) -> Fixed<'a> {
         if open < ed.copied() {
             continue;
         }
-        if let Some(end) = annotation_end(text, open) {
-            ed.replace(open, end, "");
+        let Some(han) = char_before(text, open).filter(|&c| is_han(c)) else {
+            continue;
+        };
+        let Some(mut end) = annotation_end(text, han, open) else {
+            continue;
+        };
+        // `區(qū)(qū)`: a repeated annotation goes too, or a second run would remove it.
+        while let Some(e) = annotation_end(text, han, end) {
+            end = e;
         }
+        ed.replace(open, end, "");
     }
     ed.finish()
 }
 
-/// If a removable annotation starts at the paren at byte `open`, the byte offset just past it.
-fn annotation_end(text: &str, open: usize) -> Option<usize> {
-    let han = char_before(text, open).filter(|&c| is_han(c))?;
-    let open_len = if text.as_bytes()[open] == b'(' { 1 } else { 3 };
+/// If an annotation of `han` starts at byte `open`, the byte offset just past it.
+fn annotation_end(text: &str, han: char, open: usize) -> Option<usize> {
+    let open_len = match text.as_bytes().get(open..)? {
+        [b'(', ..] => 1,
+        [0xEF, 0xBC, 0x88, ..] => 3,
+        _ => return None,
+    };
     let rest = text.get(open + open_len..)?;
     let mut syl_len = 0;
     for (i, c) in rest.char_indices() {
