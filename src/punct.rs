@@ -10,20 +10,25 @@
 //! full-width, but `(AP)` and `(2021)` after Chinese stay half-width, as typesetting tools do
 //! around pure ASCII — unless the other half is already full-width (`（AP)` → `（AP）`).
 
-use crate::clean::{is_cjk, is_han, is_shared_punct, line_bounds, settle, Editor};
+use crate::clean::{
+    hit_blocks, is_cjk, is_han, is_shared_punct, line_bounds, settle, Editor, BLOCK,
+};
 use crate::rule::{Fixed, RuleConfig};
 
-/// ASCII marks `punct` may change.
-static MARK: [bool; 128] = {
-    let mut t = [false; 128];
-    let s = b",:;!?().-\"";
-    let mut k = 0;
-    while k < s.len() {
-        t[s[k] as usize] = true;
-        k += 1;
-    }
-    t
-};
+/// ASCII marks `punct` may change: `! " ( ) , - . : ; ?` (branch-free for the pre-scan).
+#[inline(always)]
+fn is_mark(x: u8) -> bool {
+    (x == b'!')
+        | (x == b'"')
+        | (x == b'(')
+        | (x == b')')
+        | (x == b',')
+        | (x == b'-')
+        | (x == b'.')
+        | (x == b':')
+        | (x == b';')
+        | (x == b'?')
+}
 
 #[inline]
 fn strong(c: Option<char>) -> bool {
@@ -45,19 +50,22 @@ fn punct_edits(text: &str) -> Vec<(usize, usize, String)> {
     let b = text.as_bytes();
     let mut edits: Vec<(usize, usize, &'static str)> = Vec::new();
     let mut i = 0;
-    while i < b.len() {
-        let c = b[i];
-        // A mark only matters next to a non-ASCII char (Chinese context needs one), or as
-        // the `。。。` run.
-        let hit = (c < 0x80 && MARK[c as usize])
-            && ((i > 0 && b[i - 1] >= 0x80) || b.get(i + 1).is_some_and(|&n| n >= 0x80));
-        if !hit {
-            i += 1;
-            continue;
+    for base in hit_blocks(b, |p, x, y, _, _| is_mark(x) & ((p >= 0x80) | (y >= 0x80))) {
+        i = i.max(base);
+        let stop = (base + BLOCK).min(b.len());
+        while i < stop {
+            let c = b[i];
+            // A mark only matters next to a non-ASCII char: Chinese context needs one.
+            let hit = is_mark(c)
+                && ((i > 0 && b[i - 1] >= 0x80) || b.get(i + 1).is_some_and(|&n| n >= 0x80));
+            if !hit {
+                i += 1;
+                continue;
+            }
+            let (ls, le) = line_bounds(text, i);
+            line_edits(text, ls, le, &mut edits);
+            i = le + 1;
         }
-        let (ls, le) = line_bounds(text, i);
-        line_edits(text, ls, le, &mut edits);
-        i = le + 1;
     }
     // `。。。` → `……`
     for p in memchr::memmem::find_iter(b, "。。。".as_bytes()) {
@@ -279,43 +287,72 @@ pub fn width<'a>(text: &'a str, _cfg: &RuleConfig) -> Fixed<'a> {
     let b = text.as_bytes();
     let mut ed = Editor::new(text, "width");
     let mut i = 0;
-    // U+3000 is E3 80 80; full-width forms are EF BC xx / EF BD xx.
-    while let Some(p) = memchr::memchr2(0xE3, 0xEF, &b[i..]) {
-        let s = i + p;
-        let is_fw = b[s] == 0xEF && matches!(b.get(s + 1), Some(0xBC | 0xBD));
-        let is_ideo_space =
-            b[s] == 0xE3 && b.get(s + 1) == Some(&0x80) && b.get(s + 2) == Some(&0x80);
-        if !(is_fw || is_ideo_space) || s < ed.copied() {
-            i = s + 1;
-            continue;
+    for base in hit_blocks(b, width_candidate) {
+        i = i.max(base);
+        let stop = (base + BLOCK).min(b.len());
+        while let Some(p) = memchr::memchr2(0xE3, 0xEF, b.get(i..stop).unwrap_or_default()) {
+            i = width_at(text, i + p, &mut ed);
         }
-        let c = text[s..].chars().next().unwrap_or('\0');
-        let e = s + c.len_utf8();
-        if let Some(a) = fw_alnum(c) {
-            let mut buf = [0u8; 4];
-            ed.replace(s, e, a.encode_utf8(&mut buf));
-        } else if is_ideo_space {
-            let l = text[..s].chars().next_back();
-            let r = text[e..].chars().next();
-            if latin_word_char(l) && latin_word_char(r) {
-                ed.replace(s, e, " ");
-            }
-        } else if ('\u{FF01}'..='\u{FF5E}').contains(&c) {
-            let l = text[..s].chars().next_back();
-            let r = text[e..].chars().next();
-            if latin_word_char(l) || latin_word_char(r) {
-                let (ls, le) = line_bounds(text, s);
-                if !text[ls..le].chars().any(is_cjk_script) {
-                    if let Some(a) = char::from_u32(c as u32 - 0xFEE0) {
-                        let mut buf = [0u8; 4];
-                        ed.replace(s, e, a.encode_utf8(&mut buf));
-                    }
+        // A run of full-width forms crossing into the next block is finished here, so that
+        // `ＡＴ＆Ｔ` converts the same wherever the block edge falls.
+        while i < b.len() && b[i] == 0xEF && matches!(b.get(i + 1), Some(0xBC | 0xBD)) {
+            i = width_at(text, i, &mut ed);
+        }
+    }
+    ed.finish()
+}
+
+#[inline(always)]
+fn ascii_alnum(b: u8) -> bool {
+    ((b | 0x20).wrapping_sub(b'a') < 26) | (b.wrapping_sub(b'0') < 10)
+}
+
+/// Block pre-scan: a full-width letter or digit (EF BC 90–99, EF BC A1–BA, EF BD 81–9A),
+/// U+3000 (E3 80 80), or a full-width form with an ASCII letter or digit beside it.
+#[inline(always)]
+fn width_candidate(p: u8, x: u8, y: u8, z: u8, v: u8) -> bool {
+    let fw = (x == 0xEF) & ((y == 0xBC) | (y == 0xBD));
+    let alnum = ((y == 0xBC) & ((0x90..=0x99).contains(&z) | (0xA1..=0xBA).contains(&z)))
+        | ((y == 0xBD) & (0x81..=0x9A).contains(&z));
+    let ideo_space = (x == 0xE3) & (y == 0x80) & (z == 0x80);
+    (fw & (alnum | ascii_alnum(p) | ascii_alnum(v))) | ideo_space
+}
+
+/// Handle a possible full-width char at `s`; returns where scanning resumes.
+fn width_at(text: &str, s: usize, ed: &mut Editor<'_>) -> usize {
+    let b = text.as_bytes();
+    let is_fw = b[s] == 0xEF && matches!(b.get(s + 1), Some(0xBC | 0xBD));
+    let is_ideo_space = b[s] == 0xE3 && b.get(s + 1) == Some(&0x80) && b.get(s + 2) == Some(&0x80);
+    if !(is_fw || is_ideo_space) || s < ed.copied() {
+        return s + 1;
+    }
+    let Some(c) = text.get(s..).and_then(|t| t.chars().next()) else {
+        return s + 1;
+    };
+    let e = s + c.len_utf8();
+    if let Some(a) = fw_alnum(c) {
+        let mut buf = [0u8; 4];
+        ed.replace(s, e, a.encode_utf8(&mut buf));
+    } else if is_ideo_space {
+        let l = text[..s].chars().next_back();
+        let r = text[e..].chars().next();
+        if latin_word_char(l) && latin_word_char(r) {
+            ed.replace(s, e, " ");
+        }
+    } else if ('\u{FF01}'..='\u{FF5E}').contains(&c) {
+        let l = text[..s].chars().next_back();
+        let r = text[e..].chars().next();
+        if latin_word_char(l) || latin_word_char(r) {
+            let (ls, le) = line_bounds(text, s);
+            if !text[ls..le].chars().any(is_cjk_script) {
+                if let Some(a) = char::from_u32(c as u32 - 0xFEE0) {
+                    let mut buf = [0u8; 4];
+                    ed.replace(s, e, a.encode_utf8(&mut buf));
                 }
             }
         }
-        i = e;
     }
-    ed.finish()
+    e
 }
 
 #[cfg(test)]

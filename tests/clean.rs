@@ -416,6 +416,34 @@ fn changes_replay_to_the_output() {
     }
 }
 
+/// Rules pre-scan text in fixed-size blocks; a result must not depend on where a block edge
+/// falls, so every case is run behind 0–70 bytes of padding on its own line.
+#[test]
+fn results_do_not_depend_on_block_edges() {
+    let cfg = RuleConfig::default();
+    let cases = [
+        ("width", "ＡＴ＆Ｔ和ｉＰｈｏｎｅ\nHello，world！ＡＴ＆Ｔ"),
+        ("punct", "他說:好(記者)真的嗎?!然後...北京--上海\"你好\""),
+        ("control", "甲\u{200B}乙\u{85}丙\u{FEFF}丁\u{0}"),
+        ("nfc", "中文e\u{301}\u{F900}か\u{3099}"),
+        ("pinyin", "羅湖區(qū)工商業(yè)"),
+        ("html", "甲&amp;乙<br>丙?/p>"),
+    ];
+    for (rule, input) in cases {
+        let want = apply(rule, input, &cfg);
+        assert_ne!(want, input, "{rule} should change {input:?}");
+        for k in 0..70 {
+            let pad = format!("{}\n", "a".repeat(k));
+            let got = apply(rule, &format!("{pad}{input}"), &cfg);
+            assert_eq!(
+                got,
+                format!("{pad}{want}"),
+                "{rule} with {k} bytes of padding"
+            );
+        }
+    }
+}
+
 /// An article we wrote, damaged the way the real scraped seed was: pinyin leaked after
 /// Traditional characters, ASCII punctuation between hanzi, a lost `<` before `/p>`.
 #[test]

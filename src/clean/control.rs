@@ -8,7 +8,7 @@
 //! Line endings: lone CR, CRLF and LF are counted in the text the rule is given; the minority
 //! kinds are rewritten to the most common one (ties favour LF, then CRLF).
 
-use super::Editor;
+use super::{hit_blocks, Editor, BLOCK};
 use crate::rule::{Fixed, RuleConfig};
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -44,10 +44,23 @@ static INTERESTING: [bool; 256] = {
     t
 };
 
+/// Block pre-scan: a byte this rule may edit (CR included, for line endings).
+#[inline(always)]
+fn candidate(_p: u8, x: u8, y: u8, z: u8, _v: u8) -> bool {
+    let c0 = (x < 0x20) & (x != b'\t') & (x != b'\n');
+    let c1 = (x == 0xC2) & (0x80..=0x9F).contains(&y);
+    // U+200B..U+200D = E2 80 8B..8D, U+2060 = E2 81 A0, U+FEFF = EF BB BF.
+    let zw =
+        (x == 0xE2) & (((y == 0x80) & (0x8B..=0x8D).contains(&z)) | ((y == 0x81) & (z == 0xA0)));
+    let bom = (x == 0xEF) & (y == 0xBB) & (z == 0xBF);
+    c0 | (x == 0x7F) | c1 | zw | bom
+}
+
 /// `control` rule.
 pub fn control<'a>(text: &'a str, _cfg: &RuleConfig) -> Fixed<'a> {
     let bytes = text.as_bytes();
-    let Some(first) = bytes.iter().position(|&b| INTERESTING[b as usize]) else {
+    let mut blocks = hit_blocks(bytes, candidate).peekable();
+    let Some(&first) = blocks.peek() else {
         return Fixed::unchanged(text);
     };
     // Only count line endings when there is a CR at all: pure-LF text needs no rewriting.
@@ -57,49 +70,17 @@ pub fn control<'a>(text: &'a str, _cfg: &RuleConfig) -> Fixed<'a> {
         None
     };
     let mut ed = Editor::new(text, "control");
-    let mut i = first;
-    while i < bytes.len() {
-        let b = bytes[i];
-        if !INTERESTING[b as usize] {
-            i += 1;
-            continue;
-        }
-        match b {
-            b'\r' => {
-                let crlf = bytes.get(i + 1) == Some(&b'\n');
-                let (kind, len) = if crlf { (Eol::CrLf, 2) } else { (Eol::Cr, 1) };
-                if let Some(target) = eol.filter(|&t| t != kind) {
-                    ed.replace(i, i + len, target.as_str());
-                }
-                i += len;
-            }
-            0..=0x1F | 0x7F => {
-                ed.replace(i, i + 1, "");
+    let mut i = 0;
+    for base in blocks {
+        i = i.max(base);
+        let stop = (base + BLOCK).min(bytes.len());
+        while i < stop {
+            let b = bytes[i];
+            if !INTERESTING[b as usize] {
                 i += 1;
+                continue;
             }
-            0xC2 => {
-                // U+0080..U+009F are encoded C2 80..C2 9F.
-                if matches!(bytes.get(i + 1), Some(0x80..=0x9F)) {
-                    ed.replace(i, i + 2, "");
-                    i += 2;
-                } else {
-                    i += 1;
-                }
-            }
-            _ => {
-                // Multi-byte lead (E2 or EF): the char is whole since `text` is a str.
-                let c = text[i..].chars().next().unwrap_or('\0');
-                let len = c.len_utf8();
-                let remove = match c {
-                    '\u{200B}' | '\u{200C}' | '\u{2060}' | '\u{FEFF}' => true,
-                    '\u{200D}' => !joins_emoji(text, i, i + len),
-                    _ => false,
-                };
-                if remove {
-                    ed.replace(i, i + len, "");
-                }
-                i += len;
-            }
+            i = edit_at(text, i, eol, &mut ed);
         }
     }
     // A lone LF in CRLF or CR text.
@@ -107,6 +88,50 @@ pub fn control<'a>(text: &'a str, _cfg: &RuleConfig) -> Fixed<'a> {
         return rewrite_lf(ed.finish(), text, target);
     }
     ed.finish()
+}
+
+/// Handle the interesting byte at `i`; returns where scanning resumes.
+fn edit_at(text: &str, i: usize, eol: Option<Eol>, ed: &mut Editor<'_>) -> usize {
+    let bytes = text.as_bytes();
+    match bytes[i] {
+        b'\r' => {
+            let crlf = bytes.get(i + 1) == Some(&b'\n');
+            let (kind, len) = if crlf { (Eol::CrLf, 2) } else { (Eol::Cr, 1) };
+            if let Some(target) = eol.filter(|&t| t != kind) {
+                ed.replace(i, i + len, target.as_str());
+            }
+            i + len
+        }
+        0..=0x1F | 0x7F => {
+            ed.replace(i, i + 1, "");
+            i + 1
+        }
+        0xC2 => {
+            // U+0080..U+009F are encoded C2 80..C2 9F.
+            if matches!(bytes.get(i + 1), Some(0x80..=0x9F)) {
+                ed.replace(i, i + 2, "");
+                i + 2
+            } else {
+                i + 1
+            }
+        }
+        _ => {
+            // Multi-byte lead (E2 or EF): the char is whole since `text` is a str.
+            let Some(c) = text.get(i..).and_then(|t| t.chars().next()) else {
+                return i + 1;
+            };
+            let len = c.len_utf8();
+            let remove = match c {
+                '\u{200B}' | '\u{200C}' | '\u{2060}' | '\u{FEFF}' => true,
+                '\u{200D}' => !joins_emoji(text, i, i + len),
+                _ => false,
+            };
+            if remove {
+                ed.replace(i, i + len, "");
+            }
+            i + len
+        }
+    }
 }
 
 fn dominant_eol(bytes: &[u8]) -> Eol {
