@@ -27,16 +27,11 @@ const STEP: f32 = 0.1;
 /// `uni` byte for a character the table does not have.
 const ABSENT: u8 = 255;
 
-/// Dequantised `-ln p` for every byte value, so a lookup never does arithmetic.
-static DEQ: [f32; 256] = {
-    let mut t = [0.0f32; 256];
-    let mut i = 0;
-    while i < 256 {
-        t[i] = -(i as f32) * STEP;
-        i += 1;
-    }
-    t
-};
+/// Dequantised log-probability of a table byte.
+#[inline]
+fn deq(q: u8) -> f32 {
+    -(q as f32) * STEP
+}
 
 // Log-probabilities (nats) of the character classes outside the Han table. Han text averages
 // about -6.5 per character; these are set so that ordinary mixed Chinese/English text stays in
@@ -134,11 +129,7 @@ pub fn unigram(c: char) -> f32 {
     }
     if let Some(i) = han_index(c) {
         let q = DATA[UNI + i];
-        return if q == ABSENT {
-            RARE_HAN
-        } else {
-            DEQ[q as usize]
-        };
+        return if q == ABSENT { RARE_HAN } else { deq(q) };
     }
     non_han(u)
 }
@@ -194,7 +185,7 @@ fn han_pair(a: usize, b: usize) -> f32 {
     }
     let ua = DATA[UNI + a];
     if ua == ABSENT {
-        return DEQ[ub as usize];
+        return deq(ub);
     }
     let lo = u32_at(ROWS + 4 * a);
     let hi = u32_at(ROWS + 4 * (a + 1));
@@ -208,10 +199,10 @@ fn han_pair(a: usize, b: usize) -> f32 {
         match s.cmp(&b) {
             std::cmp::Ordering::Less => l = m + 1,
             std::cmp::Ordering::Greater => h = m,
-            std::cmp::Ordering::Equal => return DEQ[DATA[cond + m] as usize],
+            std::cmp::Ordering::Equal => return deq(DATA[cond + m]),
         }
     }
-    DEQ[DATA[BACK + a] as usize] + DEQ[ub as usize]
+    deq(DATA[BACK + a]) + deq(ub)
 }
 
 /// Total log-probability of `text` under the model (sum of [`logp`] over its characters).
