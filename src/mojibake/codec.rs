@@ -253,9 +253,7 @@ fn utf8_unit(b: &[u8], i: usize) -> Unit {
         return Unit::Invalid;
     };
     if seq.contains(&WILD) {
-        if seq[1..].iter().all(|&c| c == WILD || is_cont(c))
-            && seq[1..].iter().filter(|&&c| c == WILD).count() == 1
-        {
+        if seq[1..].iter().all(|&c| c == WILD || is_cont(c)) {
             return Unit::Lost(need);
         }
         return Unit::Invalid;

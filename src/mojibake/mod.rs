@@ -118,6 +118,9 @@ fn han_pair_mean(line: &str) -> Option<f32> {
     (n >= 4).then(|| sum / n as f32)
 }
 
+/// Handicap (nats) of a two-step repair against one-step ones.
+const SECOND_STEP: f32 = 15.0;
+
 /// Which chain families are worth trying on `line`.
 fn triage(line: &str) -> (bool, bool) {
     let (mut latin, mut cjk) = (0usize, 0usize);
@@ -135,21 +138,24 @@ fn triage(line: &str) -> (bool, bool) {
     (latin >= 2, cjk >= 2 || jumbled)
 }
 
-/// The best single-chain repair of `line`, if any.
-fn best_pass(line: &str) -> Option<Vec<Span>> {
+/// Candidate single-chain repairs of `line`, best first.
+fn passes(line: &str) -> Vec<(f32, Vec<Span>)> {
     let (latin, cjk) = triage(line);
-    let mut best: Option<(f32, Vec<Span>)> = None;
     let chains = LATIN_CHAINS
         .iter()
         .filter(|_| latin)
         .chain(CJK_CHAINS.iter().filter(|_| cjk));
-    for &chain in chains {
-        let (gain, spans) = repair::repair(line, chain, true);
-        if !spans.is_empty() && best.as_ref().map_or(true, |b| gain > b.0) {
-            best = Some((gain, spans));
-        }
-    }
-    best.map(|b| b.1)
+    let mut out: Vec<(f32, Vec<Span>)> = chains
+        .map(|&chain| repair::repair(line, chain, true))
+        .filter(|(_, spans)| !spans.is_empty())
+        .collect();
+    out.sort_by(|a, b| b.0.total_cmp(&a.0));
+    out
+}
+
+/// The best single-chain repair of `line`, if any.
+fn best_pass(line: &str) -> Option<Vec<Span>> {
+    passes(line).into_iter().next().map(|b| b.1)
 }
 
 fn apply(line: &str, spans: &[Span]) -> String {
@@ -224,9 +230,22 @@ fn backward(spans: &[Span], a: usize, b: usize) -> (usize, usize, Vec<usize>) {
 
 /// Repair one line (without its newline): the new line and the edited regions.
 fn fix_line(line: &str) -> Option<(String, Vec<Edit>)> {
-    let first = best_pass(line)?;
-    let mid = apply(line, &first);
-    let second = best_pass(&mid).unwrap_or_default();
+    // A first step can look worse than another chain and still be right, when a second step
+    // follows (double UTF-8 is Latin-1 letters after the first step): judge each first step
+    // by the line it leads to after the second.
+    let mut best: Option<(f32, Vec<Span>, String, Vec<Span>)> = None;
+    for (_, first) in passes(line) {
+        let mid = apply(line, &first);
+        let second = best_pass(&mid).unwrap_or_default();
+        let fin = apply(&mid, &second);
+        // A two-step explanation must beat the one-step ones clearly: with more freedom it
+        // can always find a shorter, hence likelier, reading.
+        let sc = model::score(&fin) - if second.is_empty() { 0.0 } else { SECOND_STEP };
+        if best.as_ref().map_or(true, |b| sc > b.0) {
+            best = Some((sc, first, mid, second));
+        }
+    }
+    let (_, first, mid, second) = best?;
     let mut edits: Vec<Edit> = first
         .iter()
         .map(|s| Edit {

@@ -12,6 +12,8 @@ use crate::model;
 /// Cost (nats) of entering or leaving a repaired span: a span must gain at least this twice
 /// over (once at each end) before it is worth changing the text.
 const SWITCH: f32 = 9.0;
+/// Entry cost of a repaired span at the very start of a line.
+const LINE_START: f32 = 3.0;
 /// Minimum gain of an accepted span, measured with its neighbours as context.
 const MIN_GAIN: f32 = 15.0;
 /// Longest run of re-encodable text one pass looks at; longer runs are cut (bounded memory and
@@ -163,7 +165,9 @@ pub fn repair(line: &str, chain: Chain, lossy_ok: bool) -> (f32, Vec<Span>) {
         return (0.0, Vec::new());
     }
     // Viterbi over keep (0) / swap (1); neutral text between atoms is scored in both states.
-    let mut st = [(0.0f32, None::<char>), (f32::NEG_INFINITY, None::<char>)];
+    // Garbling usually covers a line or a field from its start, so a span that starts the line
+    // pays a smaller entry cost than one that starts mid-text.
+    let mut st = [(0.0f32, None::<char>), (-LINE_START, None::<char>)];
     let mut back: Vec<[u8; 2]> = Vec::with_capacity(atoms.len());
     let mut pos = 0;
     for a in &atoms {
