@@ -13,8 +13,8 @@ use std::sync::OnceLock;
 use super::tables::{config_tables, TABLE_BIN, TABLE_COUNT, TABLE_OUT, TABLE_PREFIXES};
 use super::Config;
 
-/// A trie node: its edges are `edges[start..start + len]`, sorted by character; `value` is the
-/// packed "emit, consume" of the key ending here (0: none; see build.rs for the packing).
+/// A trie node: its edges are `start..start + len`, sorted by character; `value` is the packed
+/// "emit, consume" of the key ending here (0: none; see build.rs for the packing).
 #[derive(Clone, Copy, Default)]
 struct TrieNode {
     start: u32,
@@ -23,10 +23,15 @@ struct TrieNode {
 }
 
 /// One dictionary tree, resolved at build time: for each key, what OpenCC emits and how much
-/// it consumes when that key is the longest match.
+/// it consumes when that key is the longest match. The trie is read in place from the
+/// binary's static data, so loading a table costs microseconds.
 pub(crate) struct Table {
-    nodes: Vec<TrieNode>,
-    edges: Vec<(u32, u32)>,
+    nodes: &'static [u8],
+    edges: &'static [u8],
+    /// Bloom filter over the first two characters of multi-character keys: the trie is only
+    /// walked past the first character where a longer key can start.
+    bloom: &'static [u8],
+    bloom_shift: u32,
     out: &'static str,
     /// When every key starts with one of at most three lead bytes (the CJK compatibility
     /// ideographs of the normalization step): those bytes and the keys' first two bytes, so
@@ -35,34 +40,32 @@ pub(crate) struct Table {
     /// Per BMP character: its node under the root (0: no key starts with it), with `MULTI`
     /// set when longer keys start with it too. One lookup settles most positions.
     bmp_first: Vec<u32>,
-    /// Bloom filter over the first two characters of multi-character keys: the trie is only
-    /// walked past the first character where a longer key can start.
-    bigrams: Vec<u64>,
-    bigram_shift: u32,
 }
 
 const MULTI: u32 = 1 << 31;
+const NODE_BYTES: usize = 16;
+const EDGE_BYTES: usize = 8;
 
 fn bigram_hash(c1: u32, c2: u32) -> u64 {
     (u64::from(c1) << 21 | u64::from(c2)).wrapping_mul(0x9E37_79B9_7F4A_7C15)
 }
 
-/// Little-endian reader over build.rs's tables; a short read yields zeros (the data is
-/// generated, so that would be a build defect, and zeros only mean "no key").
-struct Reader(&'static [u8]);
+/// Little-endian reads from build.rs's tables; out of range reads give 0 ("no key"), which
+/// could only happen if the generated data were inconsistent.
+#[inline(always)]
+fn read_u32(bytes: &[u8], at: usize) -> u32 {
+    bytes
+        .get(at..at + 4)
+        .and_then(|b| b.try_into().ok())
+        .map_or(0, u32::from_le_bytes)
+}
 
-impl Reader {
-    fn u32(&mut self) -> u32 {
-        let (head, rest) = self.0.split_at(4.min(self.0.len()));
-        self.0 = rest;
-        u32::from_le_bytes(head.try_into().unwrap_or([0; 4]))
-    }
-
-    fn u64(&mut self) -> u64 {
-        let (head, rest) = self.0.split_at(8.min(self.0.len()));
-        self.0 = rest;
-        u64::from_le_bytes(head.try_into().unwrap_or([0; 8]))
-    }
+#[inline(always)]
+fn read_u64(bytes: &[u8], at: usize) -> u64 {
+    bytes
+        .get(at..at + 8)
+        .and_then(|b| b.try_into().ok())
+        .map_or(0, u64::from_le_bytes)
 }
 
 /// Decodes the character starting at `bytes[pos]` of a valid UTF-8 string: (code point,
@@ -100,40 +103,31 @@ struct Hit {
 
 impl Table {
     fn load(index: usize) -> Table {
-        let mut r = Reader(TABLE_BIN[index]);
-        let (node_count, edge_count, bigram_count) = (r.u32(), r.u32(), r.u32());
-        let nodes: Vec<TrieNode> = (0..node_count)
-            .map(|_| TrieNode {
-                start: r.u32(),
-                len: r.u32(),
-                value: r.u64(),
-            })
-            .collect();
-        let edges: Vec<(u32, u32)> = (0..edge_count).map(|_| (r.u32(), r.u32())).collect();
+        let bin = TABLE_BIN[index];
+        let node_count = read_u32(bin, 0) as usize;
+        let edge_count = read_u32(bin, 4) as usize;
+        let bloom_words = read_u32(bin, 8) as usize;
+        let bloom_shift = read_u32(bin, 12);
+        let split = |from: usize, len: usize| bin.get(from..from + len).unwrap_or(&[]);
+        let nodes_at = 16;
+        let edges_at = nodes_at + node_count * NODE_BYTES;
+        let bloom_at = edges_at + edge_count * EDGE_BYTES;
         let mut table = Table {
-            nodes,
-            edges,
+            nodes: split(nodes_at, node_count * NODE_BYTES),
+            edges: split(edges_at, edge_count * EDGE_BYTES),
+            bloom: split(bloom_at, bloom_words * 8),
+            bloom_shift,
             out: TABLE_OUT[index],
             quick_reject: None,
             bmp_first: vec![0; 0x10000],
-            bigrams: Vec::new(),
-            bigram_shift: 0,
         };
-        for (c, child) in table.children(0).to_vec() {
-            let multi = table.nodes.get(child as usize).is_some_and(|n| n.len > 0);
+        let root = table.node(0);
+        for i in root.start..root.start + root.len {
+            let (c, child) = table.edge(i as usize);
+            let multi = table.node(child).len > 0;
             if let Some(slot) = table.bmp_first.get_mut(c as usize) {
                 *slot = child | if multi { MULTI } else { 0 };
             }
-        }
-        // About 1 % false positives at 64 bits per bigram, kept within 256 KiB.
-        let bits = (bigram_count.max(1) as usize * 64)
-            .next_power_of_two()
-            .clamp(1 << 10, 1 << 21);
-        table.bigram_shift = 64 - bits.trailing_zeros();
-        table.bigrams = vec![0; bits / 64];
-        for _ in 0..bigram_count {
-            let bit = (bigram_hash(r.u32(), r.u32()) >> table.bigram_shift) as usize;
-            table.bigrams[bit / 64] |= 1 << (bit % 64);
         }
         table.quick_reject = TABLE_PREFIXES[index].and_then(|prefixes| {
             let mut leads: Vec<u8> = prefixes.iter().map(|p| (p >> 8) as u8).collect();
@@ -148,19 +142,35 @@ impl Table {
         table
     }
 
-    fn children(&self, node: u32) -> &[(u32, u32)] {
-        let n = self.nodes.get(node as usize).copied().unwrap_or_default();
-        self.edges
-            .get(n.start as usize..(n.start + n.len) as usize)
-            .unwrap_or(&[])
+    #[inline(always)]
+    fn node(&self, id: u32) -> TrieNode {
+        let at = id as usize * NODE_BYTES;
+        TrieNode {
+            start: read_u32(self.nodes, at),
+            len: read_u32(self.nodes, at + 4),
+            value: read_u64(self.nodes, at + 8),
+        }
+    }
+
+    #[inline(always)]
+    fn edge(&self, i: usize) -> (u32, u32) {
+        let at = i * EDGE_BYTES;
+        (read_u32(self.edges, at), read_u32(self.edges, at + 4))
     }
 
     fn child(&self, node: u32, cp: u32) -> Option<u32> {
-        let edges = self.children(node);
-        edges
-            .binary_search_by_key(&cp, |&(ch, _)| ch)
-            .ok()
-            .map(|i| edges[i].1)
+        let n = self.node(node);
+        let (mut lo, mut hi) = (n.start as usize, (n.start + n.len) as usize);
+        while lo < hi {
+            let mid = lo + (hi - lo) / 2;
+            let (c, child) = self.edge(mid);
+            match c.cmp(&cp) {
+                std::cmp::Ordering::Less => lo = mid + 1,
+                std::cmp::Ordering::Greater => hi = mid,
+                std::cmp::Ordering::Equal => return Some(child),
+            }
+        }
+        None
     }
 
     fn output(&self, value: u64) -> &'static str {
@@ -170,10 +180,8 @@ impl Table {
     }
 
     fn may_start_bigram(&self, c1: u32, c2: u32) -> bool {
-        let bit = (bigram_hash(c1, c2) >> self.bigram_shift) as usize;
-        self.bigrams
-            .get(bit / 64)
-            .is_some_and(|word| word & (1 << (bit % 64)) != 0)
+        let bit = (bigram_hash(c1, c2) >> self.bloom_shift) as usize;
+        read_u64(self.bloom, bit / 64 * 8) & (1 << (bit % 64)) != 0
     }
 
     /// The value of the longest key starting at `bytes[pos]`, whose first character (of
@@ -185,7 +193,7 @@ impl Table {
         pos: usize,
         first_len: usize,
     ) -> Option<u64> {
-        let mut best = self.nodes.get(node as usize).map_or(0, |n| n.value);
+        let mut best = self.node(node).value;
         let mut at = pos + first_len;
         while at < bytes.len() {
             let (cp, len) = decode_at(bytes, at);
@@ -194,7 +202,7 @@ impl Table {
                 Some(next) => node = next,
                 None => break,
             }
-            let value = self.nodes.get(node as usize).map_or(0, |n| n.value);
+            let value = self.node(node).value;
             if value != 0 {
                 best = value;
             }
@@ -216,10 +224,9 @@ impl Table {
             let (cp, len) = decode_at(bytes, pos);
             let first = match self.bmp_first.get(cp as usize) {
                 Some(&first) => first,
-                None => self.child(0, cp).map_or(0, |n| {
-                    let multi = self.nodes.get(n as usize).is_some_and(|n| n.len > 0);
-                    n | if multi { MULTI } else { 0 }
-                }),
+                None => self
+                    .child(0, cp)
+                    .map_or(0, |n| n | if self.node(n).len > 0 { MULTI } else { 0 }),
             };
             if first == 0 {
                 // No key contains an IDS operator, so one can only start an unmatched unit.
@@ -239,10 +246,7 @@ impl Table {
             {
                 self.longest_from(node, bytes, pos, len)
             } else {
-                self.nodes
-                    .get(node as usize)
-                    .map(|n| n.value)
-                    .filter(|&v| v != 0)
+                Some(self.node(node).value).filter(|&v| v != 0)
             };
             match value {
                 Some(value) => {
