@@ -39,7 +39,7 @@ pub(crate) struct Table {
     quick_reject: Option<([u8; 3], &'static [u16])>,
     /// Per BMP character: its node under the root (0: no key starts with it), with `MULTI`
     /// set when longer keys start with it too. One lookup settles most positions.
-    bmp_first: Vec<u32>,
+    bmp_first: Box<[u32; 0x10000]>,
 }
 
 const MULTI: u32 = 1 << 31;
@@ -72,6 +72,11 @@ fn read_u64(bytes: &[u8], at: usize) -> u64 {
 /// length). Cheaper than `str::chars` on the hot path because validity is already known.
 #[inline(always)]
 fn decode_at(bytes: &[u8], pos: usize) -> (u32, usize) {
+    // Three-byte characters (all of CJK in the BMP) first, with a single bounds check.
+    if let Some(&[b0 @ 0xE0..=0xEF, b1, b2]) = bytes.get(pos..pos + 3) {
+        let cp = u32::from(b0 & 0x0F) << 12 | u32::from(b1 & 0x3F) << 6 | u32::from(b2 & 0x3F);
+        return (cp, 3);
+    }
     let b0 = u32::from(bytes[pos]);
     let cont = |i: usize| u32::from(bytes.get(pos + i).copied().unwrap_or(0x80) & 0x3F);
     if b0 < 0x80 {
@@ -119,7 +124,10 @@ impl Table {
             bloom_shift,
             out: TABLE_OUT[index],
             quick_reject: None,
-            bmp_first: vec![0; 0x10000],
+            bmp_first: match vec![0; 0x10000].into_boxed_slice().try_into() {
+                Ok(array) => array,
+                Err(_) => unreachable!("a 0x10000-element slice converts to a 0x10000 array"),
+            },
         };
         let root = table.node(0);
         for i in root.start..root.start + root.len {
