@@ -87,7 +87,7 @@ impl Node {
             Node::Group(false, children) => {
                 let mut best: Option<(usize, &str)> = None;
                 for found in children.iter().filter_map(|c| c.resolve(key, dicts)) {
-                    if best.map_or(true, |b| found.0 > b.0) {
+                    if best.is_none_or(|b| found.0 > b.0) {
                         best = Some(found);
                     }
                 }
