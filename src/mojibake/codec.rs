@@ -1,0 +1,348 @@
+//! Byte-level views of the encodings mojibake passes through: the "reader" that wrongly decoded
+//! the bytes (we re-encode the garbled text with it) and the "writer" that produced the bytes
+//! (we decode them again with it). Built on encoding_rs's tables, which agree with what the
+//! strict codecs produce for every pair they share (WHATWG GBK is GB18030, Big5 includes HKSCS,
+//! Shift_JIS is Windows-31J).
+
+use std::collections::HashMap;
+use std::sync::OnceLock;
+
+/// An encoding taking part in a mojibake chain.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Enc {
+    Utf8,
+    Gbk,
+    Big5,
+    ShiftJis,
+    /// ISO-8859-1 and WHATWG windows-1252 together: a reader only. They differ only on bytes
+    /// 80–9F, so one re-encoding serves both; which one it was is told from the text.
+    Latin1,
+}
+
+impl Enc {
+    pub fn name(self) -> &'static str {
+        match self {
+            Enc::Utf8 => "utf-8",
+            Enc::Gbk => "gbk",
+            Enc::Big5 => "big5",
+            Enc::ShiftJis => "shift_jis",
+            Enc::Latin1 => "latin-1",
+        }
+    }
+}
+
+/// Byte standing for a character lost to a U+FFFD: multibyte readers replace exactly one byte
+/// per U+FFFD, and 0xFF is never part of UTF-8 nor produced by the GBK or Big5 encoders.
+pub const WILD: u8 = 0xFF;
+
+/// windows-1252 bytes 80–9F as WHATWG decodes them (81 8D 8F 90 9D stay C1 controls).
+const CP1252_HIGH: [char; 32] = [
+    '\u{20AC}', '\u{81}', '\u{201A}', '\u{192}', '\u{201E}', '\u{2026}', '\u{2020}', '\u{2021}',
+    '\u{2C6}', '\u{2030}', '\u{160}', '\u{2039}', '\u{152}', '\u{8D}', '\u{17D}', '\u{8F}',
+    '\u{90}', '\u{2018}', '\u{2019}', '\u{201C}', '\u{201D}', '\u{2022}', '\u{2013}', '\u{2014}',
+    '\u{2DC}', '\u{2122}', '\u{161}', '\u{203A}', '\u{153}', '\u{9D}', '\u{17E}', '\u{178}',
+];
+
+/// Byte a character came from under Latin-1 or windows-1252.
+fn latin1_byte(c: char) -> Option<u8> {
+    let u = c as u32;
+    if u <= 0xFF {
+        return Some(u as u8);
+    }
+    CP1252_HIGH
+        .iter()
+        .position(|&h| h == c)
+        .map(|i| 0x80 + i as u8)
+}
+
+/// Is `c` a windows-1252 character outside Latin-1 (€ ‚ ƒ „ … † ‡ ˆ ‰ Š ‹ Œ Ž ‘ ’ “ ” • – — ˜ ™ š › œ ž Ÿ)?
+pub fn is_cp1252_special(c: char) -> bool {
+    (c as u32) > 0xFF && CP1252_HIGH.contains(&c)
+}
+
+/// Decoded two-byte table and its inverse for one legacy multibyte encoding.
+struct Table {
+    /// Indexed by `(lead - 0x81) * 192 + (trail - 0x40)`; `'\0'` where the pair is not valid.
+    pairs: Vec<char>,
+    /// Single bytes 80–FF that decode on their own (Shift_JIS half-width katakana).
+    singles: [char; 128],
+    encode: HashMap<char, [u8; 2]>,
+    single_encode: HashMap<char, u8>,
+}
+
+fn pair_index(lead: u8, trail: u8) -> Option<usize> {
+    if !(0x81..=0xFE).contains(&lead) || !(0x40..=0xFE).contains(&trail) {
+        return None;
+    }
+    Some((lead as usize - 0x81) * 192 + (trail as usize - 0x40))
+}
+
+/// Private-use and control results are left out: the strict codecs the garbling went through
+/// do not produce them, so a "repair" through them would be invented.
+fn acceptable(c: char) -> bool {
+    !matches!(c as u32, 0..=0x1F | 0x7F..=0x9F | 0xE000..=0xF8FF | 0xFFFD)
+}
+
+fn build(enc: &'static encoding_rs::Encoding) -> Table {
+    let mut pairs = vec!['\0'; 126 * 192];
+    let mut encode = HashMap::new();
+    for lead in 0x81u8..=0xFE {
+        for trail in 0x40u8..=0xFE {
+            let Some(i) = pair_index(lead, trail) else {
+                continue;
+            };
+            let bytes = [lead, trail];
+            let Some(s) = enc.decode_without_bom_handling_and_without_replacement(&bytes) else {
+                continue;
+            };
+            let mut it = s.chars();
+            let (Some(c), None) = (it.next(), it.next()) else {
+                continue;
+            };
+            if !acceptable(c) {
+                continue;
+            }
+            pairs[i] = c;
+            // The inverse is what the encoder writes (it matters where two pairs decode alike).
+            let mut buf = [0u8; 8];
+            let mut tmp = [0u8; 4];
+            let (res, _, n) = enc.new_encoder().encode_from_utf8_without_replacement(
+                c.encode_utf8(&mut tmp),
+                &mut buf,
+                true,
+            );
+            if res == encoding_rs::EncoderResult::InputEmpty && n == 2 {
+                encode.insert(c, [buf[0], buf[1]]);
+            }
+        }
+    }
+    let mut singles = ['\0'; 128];
+    let mut single_encode = HashMap::new();
+    if enc == encoding_rs::SHIFT_JIS {
+        for b in 0xA1u8..=0xDF {
+            let c = char::from_u32(0xFF61 + (b - 0xA1) as u32).unwrap_or('\0');
+            singles[(b - 0x80) as usize] = c;
+            single_encode.insert(c, b);
+        }
+    }
+    Table {
+        pairs,
+        singles,
+        encode,
+        single_encode,
+    }
+}
+
+fn table(enc: Enc) -> Option<&'static Table> {
+    static GBK: OnceLock<Table> = OnceLock::new();
+    static BIG5: OnceLock<Table> = OnceLock::new();
+    static SJIS: OnceLock<Table> = OnceLock::new();
+    match enc {
+        Enc::Gbk => Some(GBK.get_or_init(|| build(encoding_rs::GBK))),
+        Enc::Big5 => Some(BIG5.get_or_init(|| build(encoding_rs::BIG5))),
+        Enc::ShiftJis => Some(SJIS.get_or_init(|| build(encoding_rs::SHIFT_JIS))),
+        Enc::Utf8 | Enc::Latin1 => None,
+    }
+}
+
+/// Append the bytes `c` has in `enc` (as a reader re-encoding garbled text). `lossy` lets a
+/// U+FFFD stand for one unknown byte. False if `c` has no encoding.
+pub fn encode_char(enc: Enc, c: char, lossy: bool, out: &mut Vec<u8>) -> bool {
+    if c.is_ascii() && enc != Enc::Utf8 {
+        out.push(c as u8);
+        return true;
+    }
+    match enc {
+        Enc::Utf8 => {
+            let mut tmp = [0u8; 4];
+            out.extend_from_slice(c.encode_utf8(&mut tmp).as_bytes());
+            true
+        }
+        Enc::Latin1 => match latin1_byte(c) {
+            Some(b) => {
+                out.push(b);
+                true
+            }
+            None => false,
+        },
+        Enc::Gbk | Enc::Big5 | Enc::ShiftJis => {
+            if c == '\u{FFFD}' && lossy {
+                out.push(WILD);
+                return true;
+            }
+            let Some(t) = table(enc) else {
+                return false;
+            };
+            if let Some(p) = t.encode.get(&c) {
+                out.extend_from_slice(p);
+                true
+            } else if let Some(&b) = t.single_encode.get(&c) {
+                out.push(b);
+                true
+            } else {
+                false
+            }
+        }
+    }
+}
+
+/// One decoding step of a writer over bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Unit {
+    /// A character and the number of bytes it took.
+    Char(char, usize),
+    /// A character that was there but is lost (its bytes include a [`WILD`]).
+    Lost(usize),
+    /// Not a valid sequence at this position.
+    Invalid,
+}
+
+/// Decode the unit of `enc` starting at `b[i]`.
+pub fn decode_unit(enc: Enc, b: &[u8], i: usize) -> Unit {
+    let Some(&x) = b.get(i) else {
+        return Unit::Invalid;
+    };
+    if x < 0x80 {
+        return Unit::Char(x as char, 1);
+    }
+    match enc {
+        Enc::Utf8 => utf8_unit(b, i),
+        Enc::Latin1 => Unit::Char(x as char, 1),
+        Enc::Gbk | Enc::Big5 | Enc::ShiftJis => {
+            let Some(t) = table(enc) else {
+                return Unit::Invalid;
+            };
+            let s = t.singles[(x - 0x80) as usize];
+            if s != '\0' {
+                return Unit::Char(s, 1);
+            }
+            let Some(&y) = b.get(i + 1) else {
+                return Unit::Invalid;
+            };
+            match pair_index(x, y).map(|k| t.pairs[k]) {
+                Some(c) if c != '\0' => Unit::Char(c, 2),
+                _ => Unit::Invalid,
+            }
+        }
+    }
+}
+
+fn is_cont(b: u8) -> bool {
+    (0x80..=0xBF).contains(&b)
+}
+
+/// UTF-8 sequence at `b[i]`, where [`WILD`] may stand for any one byte: a sequence with a
+/// wild byte is a lost character (its length inferred from the bytes that did survive).
+fn utf8_unit(b: &[u8], i: usize) -> Unit {
+    let x = b[i];
+    let need = match x {
+        0xC2..=0xDF => 2,
+        0xE0..=0xEF => 3,
+        0xF0..=0xF4 => 4,
+        WILD => {
+            // Lost lead byte: the continuation bytes that follow belonged to it.
+            let mut n = 1;
+            while n < 4 && b.get(i + n).is_some_and(|&c| is_cont(c)) {
+                n += 1;
+            }
+            return Unit::Lost(n);
+        }
+        _ => return Unit::Invalid,
+    };
+    let Some(seq) = b.get(i..i + need) else {
+        return Unit::Invalid;
+    };
+    if seq.contains(&WILD) {
+        if seq[1..].iter().all(|&c| c == WILD || is_cont(c)) {
+            return Unit::Lost(need);
+        }
+        return Unit::Invalid;
+    }
+    match std::str::from_utf8(seq) {
+        Ok(s) => s
+            .chars()
+            .next()
+            .map_or(Unit::Invalid, |c| Unit::Char(c, need)),
+        Err(_) => Unit::Invalid,
+    }
+}
+
+/// Encode `s` in `enc` as the writer did (strict). None if a character has no encoding.
+pub fn encode_str(enc: Enc, s: &str) -> Option<Vec<u8>> {
+    let mut out = Vec::with_capacity(s.len());
+    for c in s.chars() {
+        if !encode_char(enc, c, false, &mut out) {
+            return None;
+        }
+    }
+    Some(out)
+}
+
+/// Decode `b` with a reader exactly as the garbling did. For [`Enc::Latin1`], `cp1252` picks
+/// windows-1252 over ISO-8859-1.
+pub fn decode_str(enc: Enc, b: &[u8], cp1252: bool) -> Option<String> {
+    let mut out = String::with_capacity(b.len());
+    if enc == Enc::Latin1 {
+        for &x in b {
+            out.push(if cp1252 && (0x80..0xA0).contains(&x) {
+                CP1252_HIGH[(x - 0x80) as usize]
+            } else {
+                x as char
+            });
+        }
+        return Some(out);
+    }
+    let mut i = 0;
+    while i < b.len() {
+        match decode_unit(enc, b, i) {
+            Unit::Char(c, n) => {
+                out.push(c);
+                i += n;
+            }
+            _ => return None,
+        }
+    }
+    Some(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tables_round_trip_common_text() {
+        for (enc, text) in [
+            (Enc::Gbk, "经济发展，中文。"),
+            (Enc::Big5, "經濟發展，中文。"),
+            (Enc::ShiftJis, "日本語のテキスト、ｶﾀｶﾅ"),
+        ] {
+            let (want, _, _) = match enc {
+                Enc::Gbk => encoding_rs::GBK.encode(text),
+                Enc::Big5 => encoding_rs::BIG5.encode(text),
+                _ => encoding_rs::SHIFT_JIS.encode(text),
+            };
+            let got = encode_str(enc, text);
+            assert_eq!(got.as_deref(), Some(&want[..]), "{enc:?}");
+            assert_eq!(decode_str(enc, &want, false).as_deref(), Some(text));
+        }
+    }
+
+    #[test]
+    fn wild_bytes_mark_lost_utf8_characters() {
+        // 中 = E4 B8 AD with its lead lost, then 文 intact.
+        let b = [WILD, 0xB8, 0xAD, 0xE6, 0x96, 0x87];
+        assert_eq!(utf8_unit(&b, 0), Unit::Lost(3));
+        assert_eq!(utf8_unit(&b, 3), Unit::Char('文', 3));
+        assert_eq!(utf8_unit(&[0xE4, WILD, 0xAD], 0), Unit::Lost(3));
+    }
+
+    #[test]
+    fn sloppy_cp1252_keeps_undefined_bytes_as_controls() {
+        assert_eq!(
+            decode_str(Enc::Latin1, &[0x81, 0x80], true).as_deref(),
+            Some("\u{81}€")
+        );
+        assert_eq!(latin1_byte('€'), Some(0x80));
+        assert_eq!(latin1_byte('中'), None);
+    }
+}

@@ -1,0 +1,294 @@
+//! Span-level repair of one line under one chain (writer → read as reader).
+//!
+//! The line is re-encoded with the reader wherever it can be, the bytes are decoded with the
+//! writer, and every stretch where both the original characters and the decoded ones start and
+//! end on the same byte is an "atom" that can be swapped. A two-state Viterbi pass (keep / swap)
+//! under the plausibility model, with a cost for every switch, picks which atoms to swap, so a
+//! garbled title inside a clean paragraph comes back alone and clean text is left alone.
+
+use super::codec::{self, Enc, Unit};
+use crate::model;
+
+/// Cost (nats) of entering or leaving a repaired span: a span must gain at least this twice
+/// over (once at each end) before it is worth changing the text.
+const SWITCH: f32 = 9.0;
+/// Entry cost of a repaired span at the very start of a line.
+const LINE_START: f32 = 3.0;
+/// Minimum gain of an accepted span, measured with its neighbours as context.
+const MIN_GAIN: f32 = 15.0;
+/// Longest run of re-encodable text one pass looks at; longer runs are cut (bounded memory and
+/// no pathological work on a 10 MB line; a cut costs at most one missed atom at the seam).
+const MAX_RUN: usize = 1 << 16;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Chain {
+    pub writer: Enc,
+    pub reader: Enc,
+}
+
+/// A repaired span of the line: byte range in the line, its replacement, how it was garbled.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Span {
+    pub start: usize,
+    pub end: usize,
+    pub text: String,
+    pub note: String,
+    pub lossy: bool,
+    pub gain: f32,
+}
+
+struct Atom {
+    start: usize,
+    end: usize,
+    rep: String,
+    lossy: bool,
+}
+
+/// Atoms of `line` under `chain`, in order.
+fn atoms(line: &str, chain: Chain, lossy_ok: bool) -> Vec<Atom> {
+    let mut out = Vec::new();
+    let mut bytes: Vec<u8> = Vec::new();
+    // For each reader byte offset where a character starts: that character's offset in `line`.
+    let mut starts: Vec<(usize, usize)> = Vec::new();
+    let lossy =
+        lossy_ok && chain.writer == Enc::Utf8 && matches!(chain.reader, Enc::Gbk | Enc::Big5);
+    let mut flush = |bytes: &mut Vec<u8>, starts: &mut Vec<(usize, usize)>, end: usize| {
+        if !bytes.is_empty() {
+            starts.push((bytes.len(), end));
+            run_atoms(bytes, starts, line, chain.writer, &mut out);
+        }
+        bytes.clear();
+        starts.clear();
+    };
+    for (i, c) in line.char_indices() {
+        if bytes.len() >= MAX_RUN {
+            flush(&mut bytes, &mut starts, i);
+        }
+        let before = bytes.len();
+        if codec::encode_char(chain.reader, c, lossy, &mut bytes) {
+            starts.push((before, i));
+        } else {
+            flush(&mut bytes, &mut starts, i);
+        }
+    }
+    flush(&mut bytes, &mut starts, line.len());
+    out
+}
+
+/// Decode one re-encoded run with the writer and cut it into atoms. `starts` maps byte offsets
+/// (where reader characters begin, plus the end) to line offsets.
+fn run_atoms(bytes: &[u8], starts: &[(usize, usize)], line: &str, w: Enc, out: &mut Vec<Atom>) {
+    let mut i = 0;
+    // Index into `starts` of the next character start at or after `i`.
+    let mut k = 0;
+    while i < bytes.len() {
+        // Advance to a byte where a reader character starts; a writer unit can only be
+        // swapped if it begins there.
+        while k < starts.len() && starts[k].0 < i {
+            k += 1;
+        }
+        if k >= starts.len() {
+            break;
+        }
+        if starts[k].0 != i {
+            i = starts[k].0;
+            continue;
+        }
+        // Grow an atom until the writer's units and the reader's characters end together.
+        let (atom_k, atom_i) = (k, i);
+        let mut rep = String::new();
+        let mut lost = false;
+        let mut j = i;
+        let mut ok = false;
+        while j < bytes.len() {
+            match codec::decode_unit(w, bytes, j) {
+                Unit::Char(c, n) => {
+                    rep.push(c);
+                    j += n;
+                }
+                Unit::Lost(n) => {
+                    rep.push('\u{FFFD}');
+                    lost = true;
+                    j += n;
+                }
+                Unit::Invalid => break,
+            }
+            while k < starts.len() && starts[k].0 < j {
+                k += 1;
+            }
+            if k < starts.len() && starts[k].0 == j {
+                ok = true;
+                break;
+            }
+            // An atom never needs more than a few characters to realign (UTF-8: 3 reader
+            // bytes vs 2; worst case 4 × 3); a longer one means we are misaligned.
+            if j - i > 24 {
+                break;
+            }
+        }
+        if ok {
+            let (s, e) = (starts[atom_k].1, starts[k].1);
+            if line.get(s..e) != Some(rep.as_str()) {
+                out.push(Atom {
+                    start: s,
+                    end: e,
+                    rep,
+                    lossy: lost,
+                });
+            }
+            i = j;
+        } else {
+            // Nothing aligned from here: try from the next reader character.
+            k = atom_k + 1;
+            i = match starts.get(k) {
+                Some(&(b, _)) => b.max(atom_i + 1),
+                None => bytes.len(),
+            };
+        }
+    }
+}
+
+fn score_from(prev: Option<char>, s: &str) -> (f32, Option<char>) {
+    let mut p = prev;
+    let mut t = 0.0;
+    for c in s.chars() {
+        t += model::logp(p, c);
+        p = Some(c);
+    }
+    (t, p)
+}
+
+/// Best spans to repair in `line` under `chain`, with the total gain over leaving it.
+pub fn repair(line: &str, chain: Chain, lossy_ok: bool) -> (f32, Vec<Span>) {
+    let atoms = atoms(line, chain, lossy_ok);
+    if atoms.is_empty() {
+        return (0.0, Vec::new());
+    }
+    // Viterbi over keep (0) / swap (1); neutral text between atoms is scored in both states.
+    // Garbling usually covers a line or a field from its start, so a span that starts the line
+    // pays a smaller entry cost than one that starts mid-text.
+    let mut st = [(0.0f32, None::<char>), (-LINE_START, None::<char>)];
+    let mut back: Vec<[u8; 2]> = Vec::with_capacity(atoms.len());
+    let mut pos = 0;
+    for a in &atoms {
+        let gap = line.get(pos..a.start).unwrap_or("");
+        for s in st.iter_mut() {
+            if s.0.is_finite() {
+                let (g, p) = score_from(s.1, gap);
+                *s = (s.0 + g, p);
+            }
+        }
+        let orig = line.get(a.start..a.end).unwrap_or("");
+        let mut next = [(f32::NEG_INFINITY, None), (f32::NEG_INFINITY, None)];
+        let mut bp = [0u8; 2];
+        for (t, text) in [(0usize, orig), (1usize, a.rep.as_str())] {
+            for (s, &(sc, prev)) in st.iter().enumerate() {
+                if !sc.is_finite() {
+                    continue;
+                }
+                let (e, p) = score_from(prev, text);
+                let v = sc + e - if s != t { SWITCH } else { 0.0 };
+                if v > next[t].0 {
+                    next[t] = (v, p);
+                    bp[t] = s as u8;
+                }
+            }
+        }
+        back.push(bp);
+        st = next;
+        pos = a.end;
+    }
+    let mut state = if st[1].0 > st[0].0 { 1 } else { 0 };
+    let mut choice = vec![false; atoms.len()];
+    for i in (0..atoms.len()).rev() {
+        choice[i] = state == 1;
+        state = back[i][state] as usize;
+    }
+
+    // Merge swapped atoms separated only by short ASCII into spans; check each.
+    let mut spans = Vec::new();
+    let mut total = 0.0;
+    let mut i = 0;
+    while i < atoms.len() {
+        if !choice[i] {
+            i += 1;
+            continue;
+        }
+        let mut j = i;
+        while j + 1 < atoms.len() && choice[j + 1] && {
+            let gap = line
+                .get(atoms[j].end..atoms[j + 1].start)
+                .unwrap_or("\u{0}");
+            gap.len() <= 64 && gap.is_ascii()
+        } {
+            j += 1;
+        }
+        let (s, e) = (atoms[i].start, atoms[j].end);
+        let mut text = String::new();
+        let mut lossy = false;
+        for k in i..=j {
+            if k > i {
+                text.push_str(line.get(atoms[k - 1].end..atoms[k].start).unwrap_or(""));
+            }
+            text.push_str(&atoms[k].rep);
+            lossy |= atoms[k].lossy;
+        }
+        if let Some(span) = check(line, s, e, text, chain, lossy) {
+            total += span.gain;
+            spans.push(span);
+        }
+        i = j + 1;
+    }
+    (total, spans)
+}
+
+/// Accept a candidate span only if it is much more plausible in context and (when nothing was
+/// lost) garbling it again gives exactly the original back.
+fn check(line: &str, s: usize, e: usize, text: String, chain: Chain, lossy: bool) -> Option<Span> {
+    let orig = line.get(s..e)?;
+    let prev = line.get(..s).and_then(|p| p.chars().next_back());
+    let next = line.get(e..).and_then(|n| n.chars().next());
+    let ctx = |mid: &str| {
+        let (a, p) = score_from(prev, mid);
+        a + next.map_or(0.0, |c| model::logp(p, c))
+    };
+    let gain = ctx(&text) - ctx(orig);
+    if gain < MIN_GAIN {
+        return None;
+    }
+    let mut reader = chain.reader.name();
+    if chain.reader == Enc::Latin1 {
+        // Latin-1 leaves 80–9F as C1 controls, windows-1252 makes most of them letters and
+        // punctuation; a span may show one or the other, not both.
+        let c1 = orig.chars().any(|c| {
+            matches!(c as u32, 0x80..=0x9F) && !matches!(c as u32, 0x81 | 0x8D | 0x8F | 0x90 | 0x9D)
+        });
+        let special = orig.chars().any(codec::is_cp1252_special);
+        if c1 && special {
+            return None;
+        }
+        if special {
+            reader = "windows-1252";
+        }
+        if !lossy {
+            let b = codec::encode_str(chain.writer, &text)?;
+            if codec::decode_str(Enc::Latin1, &b, special).as_deref() != Some(orig) {
+                return None;
+            }
+        }
+    } else if !lossy {
+        let b = codec::encode_str(chain.writer, &text)?;
+        if codec::decode_str(chain.reader, &b, false).as_deref() != Some(orig) {
+            return None;
+        }
+    }
+    let note = format!("{} → read as {}", chain.writer.name(), reader);
+    Some(Span {
+        start: s,
+        end: e,
+        text,
+        note,
+        lossy,
+        gain,
+    })
+}
