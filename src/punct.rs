@@ -288,16 +288,17 @@ pub fn width<'a>(text: &'a str, _cfg: &RuleConfig) -> Fixed<'a> {
     let b = text.as_bytes();
     let mut ed = Editor::new(text, "width");
     let mut i = 0;
+    let mut line = LineCache::default();
     for base in hit_blocks(b, width_candidate) {
         i = i.max(base);
         let stop = (base + BLOCK).min(b.len());
         while let Some(p) = memchr::memchr2(0xE3, 0xEF, b.get(i..stop).unwrap_or_default()) {
-            i = width_at(text, i + p, &mut ed);
+            i = width_at(text, i + p, &mut ed, &mut line);
         }
         // A run of full-width forms crossing into the next block is finished here, so that
         // `ＡＴ＆Ｔ` converts the same wherever the block edge falls.
         while i < b.len() && b[i] == 0xEF && matches!(b.get(i + 1), Some(0xBC | 0xBD)) {
-            i = width_at(text, i, &mut ed);
+            i = width_at(text, i, &mut ed, &mut line);
         }
     }
     ed.finish()
@@ -319,8 +320,29 @@ fn width_candidate(p: u8, x: u8, y: u8, z: u8, _v: u8) -> bool {
     (fw & (alnum | ascii_alnum(p))) | ideo_space
 }
 
+/// Whether the line last looked at has CJK script, so a long line is scanned once, not once
+/// per full-width mark in it.
+#[derive(Default)]
+struct LineCache {
+    span: Option<(usize, usize, bool)>,
+}
+
+impl LineCache {
+    fn has_cjk(&mut self, text: &str, at: usize) -> bool {
+        if let Some((ls, le, v)) = self.span {
+            if ls <= at && at < le {
+                return v;
+            }
+        }
+        let (ls, le) = line_bounds(text, at);
+        let v = text[ls..le].chars().any(is_cjk_script);
+        self.span = Some((ls, le.max(at + 1), v));
+        v
+    }
+}
+
 /// Handle a possible full-width char at `s`; returns where scanning resumes.
-fn width_at(text: &str, s: usize, ed: &mut Editor<'_>) -> usize {
+fn width_at(text: &str, s: usize, ed: &mut Editor<'_>, line: &mut LineCache) -> usize {
     let b = text.as_bytes();
     let is_fw = b[s] == 0xEF && matches!(b.get(s + 1), Some(0xBC | 0xBD));
     let is_ideo_space = b[s] == 0xE3 && b.get(s + 1) == Some(&0x80) && b.get(s + 2) == Some(&0x80);
@@ -344,8 +366,7 @@ fn width_at(text: &str, s: usize, ed: &mut Editor<'_>) -> usize {
         // Only after a letter or digit (`Hello，world`): checking the other side too would
         // make the pre-scan twice as slow for a case English text hardly has.
         if latin_word_char(text[..s].chars().next_back()) {
-            let (ls, le) = line_bounds(text, s);
-            if !text[ls..le].chars().any(is_cjk_script) {
+            if !line.has_cjk(text, s) {
                 if let Some(a) = char::from_u32(c as u32 - 0xFEE0) {
                     let mut buf = [0u8; 4];
                     ed.replace(s, e, a.encode_utf8(&mut buf));
