@@ -365,12 +365,10 @@ fn width_at(text: &str, s: usize, ed: &mut Editor<'_>, line: &mut LineCache) -> 
     } else if ('\u{FF01}'..='\u{FF5E}').contains(&c) {
         // Only after a letter or digit (`Hello，world`): checking the other side too would
         // make the pre-scan twice as slow for a case English text hardly has.
-        if latin_word_char(text[..s].chars().next_back()) {
-            if !line.has_cjk(text, s) {
-                if let Some(a) = char::from_u32(c as u32 - 0xFEE0) {
-                    let mut buf = [0u8; 4];
-                    ed.replace(s, e, a.encode_utf8(&mut buf));
-                }
+        if latin_word_char(text[..s].chars().next_back()) && !line.has_cjk(text, s) {
+            if let Some(a) = char::from_u32(c as u32 - 0xFEE0) {
+                let mut buf = [0u8; 4];
+                ed.replace(s, e, a.encode_utf8(&mut buf));
             }
         }
     }
