@@ -118,6 +118,11 @@ fn build(enc: &'static encoding_rs::Encoding) -> Table {
     }
     let mut singles = ['\0'; 128];
     let mut single_encode = HashMap::new();
+    if enc == encoding_rs::GBK {
+        // WHATWG GBK (what browsers and encoding_rs decode) reads a lone 0x80 as the euro sign.
+        singles[0] = '\u{20AC}';
+        single_encode.insert('\u{20AC}', 0x80);
+    }
     if enc == encoding_rs::SHIFT_JIS {
         for b in 0xA1u8..=0xDF {
             let c = char::from_u32(0xFF61 + (b - 0xA1) as u32).unwrap_or('\0');

@@ -42,7 +42,14 @@ struct Atom {
     end: usize,
     rep: String,
     lossy: bool,
+    /// Extra cost of swapping: ASCII letters taken as trail bytes of a GBK/Big5 character.
+    penalty: f32,
 }
+
+/// Cost per ASCII letter a GBK or Big5 character swallows. Garbled Chinese rarely needs it
+/// (GB2312 trail bytes are all above 0xA0), while accented Latin text is full of é + letter
+/// pairs that happen to be valid GBK (`é` `c` → 谷).
+const LETTER_TRAIL: f32 = 8.0;
 
 /// Atoms of `line` under `chain`, in order.
 fn atoms(line: &str, chain: Chain, lossy_ok: bool) -> Vec<Atom> {
@@ -128,12 +135,20 @@ fn run_atoms(bytes: &[u8], starts: &[(usize, usize)], line: &str, w: Enc, out: &
         }
         if ok {
             let (s, e) = (starts[atom_k].1, starts[k].1);
-            if line.get(s..e) != Some(rep.as_str()) {
+            let orig = line.get(s..e).unwrap_or("");
+            if orig != rep {
+                let letters = orig.chars().filter(char::is_ascii_alphabetic).count();
+                let penalty = if w == Enc::Utf8 {
+                    0.0
+                } else {
+                    LETTER_TRAIL * letters as f32
+                };
                 out.push(Atom {
                     start: s,
                     end: e,
                     rep,
                     lossy: lost,
+                    penalty,
                 });
             }
             i = j;
@@ -187,6 +202,7 @@ pub fn repair(line: &str, chain: Chain, lossy_ok: bool) -> (f32, Vec<Span>) {
                     continue;
                 }
                 let (e, p) = score_from(prev, text);
+                let e = if t == 1 { e - a.penalty } else { e };
                 let v = sc + e - if s != t { SWITCH } else { 0.0 };
                 if v > next[t].0 {
                     next[t] = (v, p);
@@ -226,14 +242,16 @@ pub fn repair(line: &str, chain: Chain, lossy_ok: bool) -> (f32, Vec<Span>) {
         let (s, e) = (atoms[i].start, atoms[j].end);
         let mut text = String::new();
         let mut lossy = false;
+        let mut penalty = 0.0;
         for k in i..=j {
+            penalty += atoms[k].penalty;
             if k > i {
                 text.push_str(line.get(atoms[k - 1].end..atoms[k].start).unwrap_or(""));
             }
             text.push_str(&atoms[k].rep);
             lossy |= atoms[k].lossy;
         }
-        if let Some(span) = check(line, s, e, text, chain, lossy) {
+        if let Some(span) = check(line, s, e, text, chain, lossy, penalty) {
             total += span.gain;
             spans.push(span);
         }
@@ -244,7 +262,15 @@ pub fn repair(line: &str, chain: Chain, lossy_ok: bool) -> (f32, Vec<Span>) {
 
 /// Accept a candidate span only if it is much more plausible in context and (when nothing was
 /// lost) garbling it again gives exactly the original back.
-fn check(line: &str, s: usize, e: usize, text: String, chain: Chain, lossy: bool) -> Option<Span> {
+fn check(
+    line: &str,
+    s: usize,
+    e: usize,
+    text: String,
+    chain: Chain,
+    lossy: bool,
+    penalty: f32,
+) -> Option<Span> {
     let orig = line.get(s..e)?;
     let prev = line.get(..s).and_then(|p| p.chars().next_back());
     let next = line.get(e..).and_then(|n| n.chars().next());
@@ -252,7 +278,7 @@ fn check(line: &str, s: usize, e: usize, text: String, chain: Chain, lossy: bool
         let (a, p) = score_from(prev, mid);
         a + next.map_or(0.0, |c| model::logp(p, c))
     };
-    let gain = ctx(&text) - ctx(orig);
+    let gain = ctx(&text) - ctx(orig) - penalty;
     if gain < MIN_GAIN {
         return None;
     }
