@@ -1,3 +1,5 @@
+mod cli;
+
 fn main() {
-    std::process::exit(0);
+    std::process::exit(cli::run());
 }

@@ -1,1 +1,343 @@
-//! pipeline (in progress)
+//! Composition: bytes → detected, decoded text in blocks of whole lines → rules → output.
+//!
+//! Memory is bounded by the block size, not the file size: detection looks at a prefix, the
+//! rest is decoded chunk by chunk, and rules see whole lines (every rule is line-local).
+
+use std::borrow::Cow;
+use std::io::{self, Read};
+
+use crate::decode::{Charset, DecodeStats, StreamDecoder};
+use crate::detect::{self, Detection, Gb18030Scan};
+use crate::error::{Error, Result};
+use crate::rule::{Change, Rule, RuleConfig, RULES};
+
+/// Bytes read per chunk.
+const CHUNK: usize = 64 * 1024;
+/// A line longer than this is cut (at a sentence end or space if one is near) so that
+/// memory stays bounded on 10 MB lines without a newline.
+const MAX_BLOCK: usize = 1024 * 1024;
+
+/// Parse `--rules` and `--skip`. `None`, `default` and `all` mean the default set; `none`
+/// means no rule. The result is in pipeline order whatever order the names were given in.
+pub fn select_rules(rules: Option<&str>, skip: Option<&str>) -> Result<Vec<&'static Rule>> {
+    let mut chosen: Vec<&'static str> = Vec::new();
+    match rules.map(str::trim) {
+        None | Some("") | Some("default") | Some("all") => {
+            chosen.extend(RULES.iter().filter(|r| r.default_on).map(|r| r.name))
+        }
+        Some(list) => {
+            for name in list.split(',').map(str::trim).filter(|n| !n.is_empty()) {
+                match name {
+                    "none" => {}
+                    "default" | "all" => {
+                        chosen.extend(RULES.iter().filter(|r| r.default_on).map(|r| r.name))
+                    }
+                    _ => chosen.push(
+                        crate::rule::find(name)
+                            .ok_or_else(|| Error::UnknownRule(name.to_string()))?
+                            .name,
+                    ),
+                }
+            }
+        }
+    }
+    if let Some(skip) = skip {
+        for name in skip.split(',').map(str::trim).filter(|n| !n.is_empty()) {
+            crate::rule::find(name).ok_or_else(|| Error::UnknownRule(name.to_string()))?;
+            chosen.retain(|n| *n != name);
+        }
+    }
+    Ok(RULES.iter().filter(|r| chosen.contains(&r.name)).collect())
+}
+
+/// A change with the 1-based line and column (in characters) where it starts, in the text
+/// the rule was given.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Located {
+    pub line: u64,
+    pub col: u64,
+    #[serde(flatten)]
+    pub change: Change,
+}
+
+/// The rules to apply, in order, and their options.
+#[derive(Debug, Clone, Default)]
+pub struct Pipeline {
+    pub rules: Vec<&'static Rule>,
+    pub config: RuleConfig,
+}
+
+impl Pipeline {
+    pub fn new(rules: Vec<&'static Rule>, config: RuleConfig) -> Self {
+        Pipeline { rules, config }
+    }
+
+    /// Apply every rule to `text` (whole lines). Changes carry offsets into the text each
+    /// rule was given; use [`Pipeline::fix_located`] to get line and column.
+    pub fn fix<'a>(&self, text: &'a str) -> (Cow<'a, str>, Vec<Change>) {
+        let mut cur: Cow<'a, str> = Cow::Borrowed(text);
+        let mut changes = Vec::new();
+        for rule in &self.rules {
+            let f = (rule.apply)(&cur, &self.config);
+            changes.extend(f.changes);
+            if let Cow::Owned(o) = f.text {
+                cur = Cow::Owned(o);
+            }
+        }
+        (cur, changes)
+    }
+
+    /// Like [`Pipeline::fix`], with each change located by line and column. `first_line` is
+    /// the line number of the text's first line in its file.
+    pub fn fix_located<'a>(&self, text: &'a str, first_line: u64) -> (Cow<'a, str>, Vec<Located>) {
+        let mut cur: Cow<'a, str> = Cow::Borrowed(text);
+        let mut located = Vec::new();
+        for rule in &self.rules {
+            let f = (rule.apply)(&cur, &self.config);
+            let changes = f.changes;
+            let next = match f.text {
+                Cow::Borrowed(_) => None,
+                Cow::Owned(o) => Some(o),
+            };
+            located.extend(locate(&cur, first_line, changes));
+            if let Some(o) = next {
+                cur = Cow::Owned(o);
+            }
+        }
+        (cur, located)
+    }
+}
+
+/// Attach line:col to changes whose offsets point into `text`.
+pub fn locate(text: &str, first_line: u64, mut changes: Vec<Change>) -> Vec<Located> {
+    changes.sort_by_key(|c| c.start);
+    let mut out = Vec::with_capacity(changes.len());
+    let (mut line, mut line_start, mut pos) = (first_line, 0usize, 0usize);
+    for c in changes {
+        let start = floor_char_boundary(text, c.start.min(text.len()));
+        if start >= pos {
+            for nl in memchr::memchr_iter(b'\n', &text.as_bytes()[pos..start]) {
+                line += 1;
+                line_start = pos + nl + 1;
+            }
+            pos = start;
+        }
+        let col = text[line_start.min(start)..start].chars().count() as u64 + 1;
+        out.push(Located {
+            line,
+            col,
+            change: c,
+        });
+    }
+    out
+}
+
+fn floor_char_boundary(s: &str, mut i: usize) -> usize {
+    while i > 0 && !s.is_char_boundary(i) {
+        i -= 1;
+    }
+    i
+}
+
+/// Reads bytes, detects their encoding from a prefix, and yields decoded text in blocks of
+/// whole lines. Memory is bounded by [`MAX_BLOCK`] plus one chunk.
+pub struct TextReader<R> {
+    src: R,
+    detection: Detection,
+    decoder: StreamDecoder,
+    gb_scan: Option<Gb18030Scan>,
+    pending: Vec<u8>,
+    buf: String,
+    eof: bool,
+    bytes_read: u64,
+}
+
+impl<R: Read> TextReader<R> {
+    /// Read the detection prefix and detect (or take `given`).
+    pub fn new(mut src: R, given: Option<Charset>) -> io::Result<Self> {
+        let mut prefix = Vec::with_capacity(detect::PREFIX_LEN.min(16 * 1024));
+        let mut eof = false;
+        while prefix.len() < detect::PREFIX_LEN {
+            let mut chunk = vec![0u8; detect::PREFIX_LEN - prefix.len()];
+            let n = read_retrying(&mut src, &mut chunk)?;
+            if n == 0 {
+                eof = true;
+                break;
+            }
+            prefix.extend_from_slice(&chunk[..n]);
+        }
+        let detection = match given {
+            Some(cs) => Detection::given(cs),
+            None => detect::detect(&prefix, eof),
+        };
+        let gb_scan = matches!(detection.charset, Charset::Gbk).then(Gb18030Scan::default);
+        Ok(TextReader {
+            src,
+            decoder: StreamDecoder::new(detection.charset),
+            detection,
+            gb_scan,
+            pending: prefix,
+            buf: String::new(),
+            eof,
+            bytes_read: 0,
+        })
+    }
+
+    /// The detection; after the whole input was read, a GBK label is upgraded to gb18030
+    /// if four-byte sequences turned up past the prefix.
+    pub fn detection(&self) -> &Detection {
+        &self.detection
+    }
+
+    pub fn stats(&self) -> DecodeStats {
+        self.decoder.stats()
+    }
+
+    pub fn bytes_read(&self) -> u64 {
+        self.bytes_read
+    }
+
+    fn feed(&mut self, bytes: &[u8], last: bool) {
+        self.bytes_read += bytes.len() as u64;
+        if let Some(scan) = &mut self.gb_scan {
+            scan.feed(bytes);
+            if scan.four_byte {
+                self.detection.charset = Charset::Gb18030;
+            }
+        }
+        self.decoder.decode(bytes, &mut self.buf, last);
+    }
+
+    /// The next block of whole lines (the last block may lack a final newline), or `None`
+    /// at the end.
+    pub fn next_block(&mut self) -> io::Result<Option<String>> {
+        loop {
+            if !self.pending.is_empty() {
+                let p = std::mem::take(&mut self.pending);
+                let last = self.eof;
+                self.feed(&p, last);
+            }
+            if let Some(cut) = block_cut(&self.buf, self.eof) {
+                let rest = self.buf.split_off(cut);
+                return Ok(Some(std::mem::replace(&mut self.buf, rest)));
+            }
+            if self.eof {
+                if self.buf.is_empty() {
+                    return Ok(None);
+                }
+                return Ok(Some(std::mem::take(&mut self.buf)));
+            }
+            let mut chunk = vec![0u8; CHUNK];
+            let n = read_retrying(&mut self.src, &mut chunk)?;
+            if n == 0 {
+                self.eof = true;
+                self.feed(&[], true);
+            } else {
+                chunk.truncate(n);
+                self.pending = chunk;
+            }
+        }
+    }
+}
+
+fn read_retrying<R: Read>(r: &mut R, buf: &mut [u8]) -> io::Result<usize> {
+    loop {
+        match r.read(buf) {
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            other => return other,
+        }
+    }
+}
+
+/// Where to cut `buf` into a block: after its last newline once it holds a chunk's worth,
+/// or anywhere sensible once a single line exceeds [`MAX_BLOCK`].
+fn block_cut(buf: &str, eof: bool) -> Option<usize> {
+    if eof || buf.len() < CHUNK {
+        return None;
+    }
+    if let Some(nl) = memchr::memrchr(b'\n', buf.as_bytes()) {
+        return Some(nl + 1);
+    }
+    if buf.len() < MAX_BLOCK {
+        return None;
+    }
+    // One very long line: prefer to cut after a sentence end or a space in the last 64 KiB.
+    let tail_start = floor_char_boundary(buf, buf.len() - CHUNK);
+    let tail = &buf[tail_start..];
+    let cut = tail
+        .rfind(['。', '！', '？', ' '])
+        .map(|i| tail_start + i + tail[i..].chars().next().map_or(1, char::len_utf8))
+        .unwrap_or_else(|| floor_char_boundary(buf, buf.len()));
+    Some(cut)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rule_selection() {
+        assert!(select_rules(Some("none"), None).unwrap().is_empty());
+        let d = select_rules(None, None).unwrap();
+        assert!(d.iter().all(|r| r.default_on));
+        let s = select_rules(Some("punct,mojibake"), None).unwrap();
+        let names: Vec<_> = s.iter().map(|r| r.name).collect();
+        assert_eq!(
+            names,
+            ["mojibake", "punct"],
+            "pipeline order, not argument order"
+        );
+        let k = select_rules(None, Some("nfc")).unwrap();
+        assert!(!k.iter().any(|r| r.name == "nfc"));
+        assert!(matches!(
+            select_rules(Some("mojibake,bogus"), None),
+            Err(Error::UnknownRule(n)) if n == "bogus"
+        ));
+    }
+
+    #[test]
+    fn reader_blocks_are_whole_lines_and_concatenate_to_the_input() {
+        let line = "第一行，有中文。\n";
+        let text = line.repeat(20_000);
+        let bytes = encoding_rs::GBK.encode(&text).0.into_owned();
+        let mut r = TextReader::new(&bytes[..], None).unwrap();
+        assert_eq!(r.detection().charset, Charset::Gbk);
+        let mut all = String::new();
+        let mut blocks = 0;
+        while let Some(b) = r.next_block().unwrap() {
+            assert!(b.ends_with('\n'));
+            all.push_str(&b);
+            blocks += 1;
+        }
+        assert!(blocks > 1);
+        assert_eq!(all, text);
+        assert_eq!(r.stats().malformed, 0);
+    }
+
+    #[test]
+    fn a_huge_line_is_cut_into_bounded_blocks() {
+        let text = "长".repeat(2_000_000);
+        let mut r = TextReader::new(text.as_bytes(), None).unwrap();
+        let mut total = 0;
+        while let Some(b) = r.next_block().unwrap() {
+            assert!(b.len() <= MAX_BLOCK + CHUNK * 2);
+            total += b.len();
+        }
+        assert_eq!(total, text.len());
+    }
+
+    #[test]
+    fn located_changes_count_lines_and_chars() {
+        let text = "一二\n三四五\n";
+        let c = Change {
+            rule: "x",
+            start: "一二\n三".len(),
+            end: "一二\n三四".len(),
+            before: "四".into(),
+            after: "4".into(),
+            note: None,
+        };
+        let l = locate(text, 1, vec![c]);
+        assert_eq!((l[0].line, l[0].col), (2, 2));
+    }
+}

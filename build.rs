@@ -1,0 +1,323 @@
+//! Compiles OpenCC's dictionaries (data/opencc, made by scripts/gen_opencc.py) into automata so
+//! the library needs no runtime files and starts in well under a millisecond per table.
+//!
+//! Every dictionary tree of a config (a segmentation dict or one conversion step) becomes one
+//! leftmost-longest Aho-Corasick automaton over the union of its keys. OpenCC's choice at a
+//! position depends only on the longest key K that matches there (every other matching key is a
+//! prefix of K), so the group policies (`short_circuit`: first dict that matches; `union`:
+//! longest match, first dict on ties) are resolved here, per K, into "emit V, consume N bytes".
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::fmt::Write as _;
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use daachorse::{CharwiseDoubleArrayAhoCorasickBuilder, MatchKind};
+use serde_json::Value;
+
+const CONFIGS: &[&str] = &[
+    "s2t", "t2s", "s2tw", "tw2s", "s2twp", "tw2sp", "s2hk", "hk2s", "s2hkp", "hk2sp", "t2tw",
+    "t2hk", "tw2t", "hk2t", "t2jp", "jp2t",
+];
+
+#[derive(Clone, Debug)]
+enum Node {
+    Leaf(String),
+    /// `true`: short_circuit (first child with a match wins); `false`: union (longest wins).
+    Group(bool, Vec<Node>),
+}
+
+impl Node {
+    fn parse(v: &Value) -> Node {
+        let kind = v["type"].as_str().expect("dict type");
+        match kind {
+            "text" => {
+                let file = v["file"].as_str().expect("dict file");
+                Node::Leaf(file.trim_end_matches(".txt").to_string())
+            }
+            "group" => {
+                // OpenCC's default policy for a group without match_policy is short_circuit.
+                let policy = v.get("match_policy").and_then(Value::as_str);
+                let short = match policy {
+                    None | Some("short_circuit") => true,
+                    Some("union") => false,
+                    Some(other) => panic!("unknown match_policy {other}"),
+                };
+                let children = v["dicts"]
+                    .as_array()
+                    .expect("group dicts")
+                    .iter()
+                    .map(Node::parse)
+                    .collect();
+                Node::Group(short, children)
+            }
+            other => panic!("unsupported dict type {other}"),
+        }
+    }
+
+    fn signature(&self) -> String {
+        match self {
+            Node::Leaf(name) => name.clone(),
+            Node::Group(short, children) => {
+                let inner: Vec<String> = children.iter().map(Node::signature).collect();
+                format!("{}({})", if *short { "S" } else { "U" }, inner.join(","))
+            }
+        }
+    }
+
+    fn leaves<'a>(&'a self, out: &mut Vec<&'a str>) {
+        match self {
+            Node::Leaf(name) => out.push(name),
+            Node::Group(_, children) => children.iter().for_each(|c| c.leaves(out)),
+        }
+    }
+
+    /// OpenCC's match for text starting with `key` when `key` is the longest matching key:
+    /// (bytes consumed, first candidate).
+    fn resolve<'d>(&self, key: &str, dicts: &'d Dicts) -> Option<(usize, &'d str)> {
+        match self {
+            Node::Leaf(name) => {
+                let dict = &dicts[name.as_str()];
+                let mut ends: Vec<usize> =
+                    key.char_indices().map(|(i, c)| i + c.len_utf8()).collect();
+                ends.reverse();
+                ends.into_iter()
+                    .find_map(|end| dict.get(&key[..end]).map(|v| (end, v[0].as_str())))
+            }
+            Node::Group(true, children) => children.iter().find_map(|c| c.resolve(key, dicts)),
+            Node::Group(false, children) => {
+                let mut best: Option<(usize, &str)> = None;
+                for found in children.iter().filter_map(|c| c.resolve(key, dicts)) {
+                    if best.is_none_or(|b| found.0 > b.0) {
+                        best = Some(found);
+                    }
+                }
+                best
+            }
+        }
+    }
+}
+
+type Dicts = HashMap<String, BTreeMap<String, Vec<String>>>;
+
+fn load_dict(path: &Path) -> BTreeMap<String, Vec<String>> {
+    let text = fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    text.lines()
+        .map(|line| {
+            let (key, values) = line.split_once('\t').expect("key<TAB>values");
+            (
+                key.to_string(),
+                values.split(' ').map(str::to_string).collect(),
+            )
+        })
+        .collect()
+}
+
+/// Packs a resolved entry into the automaton value: output offset (32 bits), output length
+/// (16), consumed bytes (15) and whether the entry leaves the text unchanged (1).
+fn pack(out_start: usize, out_len: usize, consume: usize, identity: bool) -> u64 {
+    assert!(out_start < 1 << 32 && out_len < 1 << 16 && consume < 1 << 15);
+    out_start as u64 | (out_len as u64) << 32 | (consume as u64) << 48 | (identity as u64) << 63
+}
+
+fn main() {
+    let root = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").expect("manifest dir"));
+    let data = root.join("data/opencc");
+    println!("cargo:rerun-if-changed=build.rs");
+    println!("cargo:rerun-if-changed=data/opencc");
+    let out_dir = PathBuf::from(std::env::var("OUT_DIR").expect("OUT_DIR")).join("opencc");
+    fs::create_dir_all(&out_dir).expect("create OUT_DIR/opencc");
+
+    let mut dicts: Dicts = HashMap::new();
+    for entry in fs::read_dir(data.join("dict")).expect("data/opencc/dict") {
+        let path = entry.expect("dir entry").path();
+        let name = path
+            .file_stem()
+            .expect("stem")
+            .to_string_lossy()
+            .into_owned();
+        dicts.insert(name, load_dict(&path));
+    }
+
+    let mut tables: Vec<String> = Vec::new();
+    let mut table_of = |node: &Node, tables: &mut Vec<String>| -> usize {
+        let sig = node.signature();
+        if let Some(i) = tables.iter().position(|s| *s == sig) {
+            return i;
+        }
+        build_table(node, &dicts, &out_dir, tables.len());
+        tables.push(sig);
+        tables.len() - 1
+    };
+
+    let mut code = String::from("// Generated by build.rs from data/opencc; do not edit.\n\n");
+    let mut config_arms = String::new();
+    for name in CONFIGS {
+        let path = data.join("config").join(format!("{name}.json"));
+        let json: Value =
+            serde_json::from_str(&fs::read_to_string(&path).expect("config")).expect("config json");
+        let steps = |key: &str,
+                     tables: &mut Vec<String>,
+                     f: &mut dyn FnMut(&Node, &mut Vec<String>) -> usize| {
+            json.get(key)
+                .and_then(Value::as_array)
+                .map(|a| {
+                    a.iter()
+                        .map(|s| f(&Node::parse(&s["dict"]), tables))
+                        .collect::<Vec<_>>()
+                })
+                .unwrap_or_default()
+        };
+        let norm = steps("normalization", &mut tables, &mut table_of);
+        let chain = steps("conversion_chain", &mut tables, &mut table_of);
+        let seg = json.get("segmentation").map(|s| {
+            assert_eq!(s["type"], "mmseg", "only mmseg segmentation is supported");
+            table_of(&Node::parse(&s["dict"]), &mut tables)
+        });
+        writeln!(
+            config_arms,
+            "        {name:?} => Some(ConfigTables {{ norm: &{norm:?}, seg: {seg:?}, chain: &{chain:?} }}),"
+        )
+        .expect("write");
+    }
+
+    writeln!(
+        code,
+        "pub(crate) const TABLE_COUNT: usize = {};",
+        tables.len()
+    )
+    .expect("write");
+    code.push_str("pub(crate) static TABLE_AC: [&[u8]; TABLE_COUNT] = [\n");
+    for (i, sig) in tables.iter().enumerate() {
+        writeln!(
+            code,
+            "    include_bytes!(concat!(env!(\"OUT_DIR\"), \"/opencc/t{i}.ac\")), // {sig}"
+        )
+        .expect("write");
+    }
+    code.push_str("];\npub(crate) static TABLE_OUT: [&str; TABLE_COUNT] = [\n");
+    for i in 0..tables.len() {
+        writeln!(
+            code,
+            "    include_str!(concat!(env!(\"OUT_DIR\"), \"/opencc/t{i}.out\")),"
+        )
+        .expect("write");
+    }
+    code.push_str("];\n\n");
+    code.push_str(
+        "pub(crate) fn config_tables(name: &str) -> Option<ConfigTables> {\n    match name {\n",
+    );
+    code.push_str(&config_arms);
+    code.push_str("        _ => None,\n    }\n}\n\n");
+
+    write_script_classes(&dicts, &out_dir, &mut code);
+    fs::write(out_dir.join("tables.rs"), code).expect("write tables.rs");
+}
+
+fn build_table(node: &Node, dicts: &Dicts, out_dir: &Path, index: usize) {
+    let mut names = Vec::new();
+    node.leaves(&mut names);
+    let keys: BTreeSet<&str> = names
+        .iter()
+        .flat_map(|n| {
+            dicts
+                .get(*n)
+                .unwrap_or_else(|| panic!("missing dict {n}"))
+                .keys()
+        })
+        .map(String::as_str)
+        .collect();
+    let mut out = String::new();
+    let mut out_pos: HashMap<&str, usize> = HashMap::new();
+    let mut patvals = Vec::with_capacity(keys.len());
+    for key in keys {
+        let (consume, value) = node.resolve(key, dicts).expect("a key always resolves");
+        let start = *out_pos.entry(value).or_insert_with(|| {
+            out.push_str(value);
+            out.len() - value.len()
+        });
+        let identity = consume == key.len() && value == key;
+        patvals.push((key, pack(start, value.len(), consume, identity)));
+    }
+    let pma = CharwiseDoubleArrayAhoCorasickBuilder::new()
+        .match_kind(MatchKind::LeftmostLongest)
+        .build_with_values(patvals)
+        .expect("build automaton");
+    fs::write(out_dir.join(format!("t{index}.ac")), pma.serialize()).expect("write automaton");
+    fs::write(out_dir.join(format!("t{index}.out")), out).expect("write outputs");
+}
+
+/// Character classes for script detection, from the character dictionaries with all their
+/// candidates: a character is simplified-only when s2t changes it, t2s does not, and no
+/// traditional candidate is that character (so 台, 后, 干, which Traditional text also uses, are
+/// neutral); symmetrically for traditional-only.
+fn write_script_classes(dicts: &Dicts, out_dir: &Path, code: &mut String) {
+    let st = &dicts["STCharacters"];
+    let ts = &dicts["TSCharacters"];
+    let changes = |d: &BTreeMap<String, Vec<String>>| -> BTreeSet<char> {
+        d.iter()
+            .filter(|(k, v)| **k != v[0])
+            .filter_map(|(k, _)| single_char(k))
+            .collect()
+    };
+    let outputs = |d: &BTreeMap<String, Vec<String>>| -> BTreeSet<char> {
+        d.values()
+            .flatten()
+            .filter_map(|v| single_char(v))
+            .collect()
+    };
+    let (s_change, t_change) = (changes(st), changes(ts));
+    let (trad_ok, simp_ok) = (outputs(st), outputs(ts));
+    let simp: BTreeSet<char> = s_change
+        .iter()
+        .filter(|c| !t_change.contains(c) && !trad_ok.contains(c))
+        .copied()
+        .collect();
+    let trad: BTreeSet<char> = t_change
+        .iter()
+        .filter(|c| !s_change.contains(c) && !simp_ok.contains(c))
+        .copied()
+        .collect();
+    // Two bits per BMP code point (1: simplified-only, 2: traditional-only); a sorted list for
+    // the rest, which is rare in news text.
+    let mut bmp = vec![0u8; 0x10000 / 4];
+    let mut supp = Vec::new();
+    for (set, class) in [(&simp, 1u8), (&trad, 2u8)] {
+        for &c in set {
+            let cp = c as usize;
+            if cp < 0x10000 {
+                bmp[cp / 4] |= class << ((cp % 4) * 2);
+            } else {
+                supp.push((cp as u32, class));
+            }
+        }
+    }
+    supp.sort_unstable();
+    fs::write(out_dir.join("script_bmp.bin"), &bmp).expect("write script classes");
+    writeln!(
+        code,
+        "pub(crate) static SCRIPT_BMP: &[u8; {}] = include_bytes!(concat!(env!(\"OUT_DIR\"), \"/opencc/script_bmp.bin\"));",
+        bmp.len()
+    )
+    .expect("write");
+    writeln!(
+        code,
+        "pub(crate) static SCRIPT_SUPP: [(u32, u8); {}] = {:?};",
+        supp.len(),
+        supp
+    )
+    .expect("write");
+    writeln!(
+        code,
+        "#[cfg(test)]\npub(crate) const SCRIPT_COUNTS: (usize, usize) = ({}, {});",
+        simp.len(),
+        trad.len()
+    )
+    .expect("write");
+}
+
+fn single_char(s: &str) -> Option<char> {
+    let mut chars = s.chars();
+    let c = chars.next()?;
+    chars.next().is_none().then_some(c)
+}
