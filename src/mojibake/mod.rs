@@ -137,7 +137,11 @@ fn reads_as_text(s: &str) -> bool {
         }
         prev = Some(c);
     }
-    n == 0 || sum / n as f32 >= MIN_MEAN
+    // Only U+FFFD and ASCII: nothing was recovered, so nothing is worth changing.
+    if n == 0 {
+        return !s.contains('\u{FFFD}');
+    }
+    sum / n as f32 >= MIN_MEAN
 }
 
 /// Handicap (nats) of a two-step repair against one-step ones.
@@ -263,7 +267,7 @@ fn fix_line(line: &str) -> Option<(String, Vec<Edit>)> {
         // A two-step explanation must beat the one-step ones clearly: with more freedom it
         // can always find a shorter, hence likelier, reading.
         let sc = model::score(&fin) - if second.is_empty() { 0.0 } else { SECOND_STEP };
-        if best.as_ref().map_or(true, |b| sc > b.0) {
+        if best.as_ref().is_none_or(|b| sc > b.0) {
             best = Some((sc, first, mid, second));
         }
     }
@@ -401,13 +405,15 @@ pub fn scan_damage(text: &str) -> Vec<Damage> {
     for line in text.split_inclusive('\n') {
         let body = line.strip_suffix('\n').unwrap_or(line);
         let mut found = Vec::new();
-        if let Some((_, edits)) = fix_line(body) {
+        if let Some((new_body, edits)) = fix_line(body) {
             for e in edits {
+                // A repair that leaves U+FFFD behind (lost bytes, 锟斤拷 undone) is still a loss.
+                let after = new_body.get(e.new_start..e.new_end).unwrap_or("");
                 found.push(Damage {
                     kind: "mojibake",
                     start: pos + e.start,
                     end: pos + e.end,
-                    lossy: e.note.contains("(lossy)"),
+                    lossy: e.note.contains("(lossy)") || after.contains('\u{FFFD}'),
                 });
             }
         }

@@ -105,16 +105,20 @@ fn run_atoms(bytes: &[u8], starts: &[(usize, usize)], line: &str, w: Enc, out: &
         let (atom_k, atom_i) = (k, i);
         let mut rep = String::new();
         let mut lost = false;
+        // Lost bytes in a row: one U+FFFD per three (a CJK character in UTF-8), not one per
+        // fragment, so the text keeps about its true length.
+        let mut lost_bytes = 0usize;
         let mut j = i;
         let mut ok = false;
         while j < bytes.len() {
             match codec::decode_unit(w, bytes, j) {
                 Unit::Char(c, n) => {
+                    flush_lost(&mut rep, &mut lost_bytes);
                     rep.push(c);
                     j += n;
                 }
                 Unit::Lost(n) => {
-                    rep.push('\u{FFFD}');
+                    lost_bytes += n;
                     lost = true;
                     j += n;
                 }
@@ -123,21 +127,37 @@ fn run_atoms(bytes: &[u8], starts: &[(usize, usize)], line: &str, w: Enc, out: &
             while k < starts.len() && starts[k].0 < j {
                 k += 1;
             }
-            if k < starts.len() && starts[k].0 == j {
+            // Aligned: stop, unless lost bytes go on (they make one run of U+FFFD).
+            if k < starts.len()
+                && starts[k].0 == j
+                && !(lost_bytes > 0 && matches!(codec::decode_unit(w, bytes, j), Unit::Lost(_)))
+            {
                 ok = true;
                 break;
             }
             // An atom never needs more than a few characters to realign (UTF-8: 3 reader
             // bytes vs 2; worst case 4 × 3); a longer one means we are misaligned.
-            if j - i > 24 {
+            if (j - i > 24 && lost_bytes == 0) || j - i > 4096 {
                 break;
             }
         }
+        flush_lost(&mut rep, &mut lost_bytes);
         if ok {
             let (s, e) = (starts[atom_k].1, starts[k].1);
             let orig = line.get(s..e).unwrap_or("");
             if orig != rep {
-                let letters = orig.chars().filter(char::is_ascii_alphabetic).count();
+                // Only a Latin-1 letter followed by an ASCII letter looks like a word; Big5's
+                // common characters start with symbol bytes (¡ ¤ ¥ …) and often end in a letter.
+                let cs: Vec<char> = orig.chars().collect();
+                let letters = cs
+                    .windows(2)
+                    .filter(|p| {
+                        matches!(p[0] as u32, 0xC0..=0xFF)
+                            && p[0] != '×'
+                            && p[0] != '÷'
+                            && p[1].is_ascii_alphabetic()
+                    })
+                    .count();
                 let penalty = if w == Enc::Utf8 {
                     0.0
                 } else {
@@ -161,6 +181,13 @@ fn run_atoms(bytes: &[u8], starts: &[(usize, usize)], line: &str, w: Enc, out: &
             };
         }
     }
+}
+
+fn flush_lost(rep: &mut String, lost_bytes: &mut usize) {
+    for _ in 0..(*lost_bytes).div_ceil(3) {
+        rep.push('\u{FFFD}');
+    }
+    *lost_bytes = 0;
 }
 
 fn score_from(prev: Option<char>, s: &str) -> (f32, Option<char>) {
@@ -272,6 +299,10 @@ fn check(
     penalty: f32,
 ) -> Option<Span> {
     let orig = line.get(s..e)?;
+    // A run of U+FFFD alone carries no trace of which encodings it went through.
+    if orig.chars().all(|c| c == '\u{FFFD}') {
+        return None;
+    }
     let prev = line.get(..s).and_then(|p| p.chars().next_back());
     let next = line.get(e..).and_then(|n| n.chars().next());
     let ctx = |mid: &str| {
