@@ -42,8 +42,14 @@ pub struct UnifiedDiff {
 impl UnifiedDiff {
     pub fn new(name: &str, color: bool) -> Self {
         UnifiedDiff {
-            old_name: format!("a/{}", name.trim_start_matches("./")),
-            new_name: format!("b/{}", name.trim_start_matches("./")),
+            old_name: format!(
+                "a/{}",
+                name.trim_start_matches("./").trim_start_matches('/')
+            ),
+            new_name: format!(
+                "b/{}",
+                name.trim_start_matches("./").trim_start_matches('/')
+            ),
             color,
             header_done: false,
             old_line: 1,
