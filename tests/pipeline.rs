@@ -710,3 +710,50 @@ fn colour_and_progress_only_on_a_terminal_and_no_color_is_honoured() {
     let quiet = on_terminal(&format!("{run} --quiet"), &[]).unwrap();
     assert!(!quiet.contains("files"), "{quiet:?}");
 }
+
+/// The contract Spark `RDD.pipe` and Hadoop Streaming rely on: records on stdin, one output
+/// line per input line, in order, so partitions piped separately concatenate to the output
+/// of one whole-file run.
+#[test]
+fn partitions_piped_through_stdin_concatenate_to_the_whole_file_output() {
+    let mut corpus = String::new();
+    for i in 0..2_000 {
+        let text = match i % 4 {
+            0 => "标题,正文!\\n第二段。",
+            1 => "干净的句子。",
+            2 => "\\u6b63\\u6587,\\u4fee\\u6539",
+            _ => "Ｆｕｌｌ ｗｉｄｔｈ 字母",
+        };
+        corpus.push_str(&format!(
+            "{{\"id\": {i}, \"text\": \"{text}\", \"src\": \"a,b\"}}\n"
+        ));
+    }
+    let whole = zhfix()
+        .args(["--jsonl-field", "text"])
+        .write_stdin(corpus.clone())
+        .output()
+        .unwrap();
+    assert!(whole.status.success());
+    let lines: Vec<&str> = corpus.split_inclusive('\n').collect();
+    let mut piped = Vec::new();
+    for part in lines.chunks(333) {
+        let o = zhfix()
+            .args(["--quiet", "--encoding", "utf-8", "--jsonl-field", "text"])
+            .write_stdin(part.concat())
+            .output()
+            .unwrap();
+        assert!(o.status.success());
+        assert_eq!(
+            o.stdout.iter().filter(|&&b| b == b'\n').count(),
+            part.len(),
+            "one line out per line in"
+        );
+        piped.extend(o.stdout);
+    }
+    assert_eq!(piped, whole.stdout);
+    assert_ne!(
+        whole.stdout,
+        corpus.as_bytes(),
+        "the corpus did need fixing"
+    );
+}
