@@ -757,3 +757,45 @@ fn partitions_piped_through_stdin_concatenate_to_the_whole_file_output() {
         "the corpus did need fixing"
     );
 }
+
+/// `-o /dev/null` once renamed a plain file over the device: a target that is not a regular
+/// file must be written directly, and a symlink must stay a link to the rewritten file.
+#[cfg(unix)]
+#[test]
+fn o_to_a_fifo_writes_through_it_and_in_place_keeps_symlinks() {
+    use std::io::Read;
+    use std::os::unix::fs::FileTypeExt;
+    let d = tempfile::tempdir().unwrap();
+    let inp = d.path().join("a.txt");
+    fs::write(&inp, DIRTY).unwrap();
+    let fifo = d.path().join("fifo");
+    assert!(std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap()
+        .success());
+    let reader = {
+        let fifo = fifo.clone();
+        std::thread::spawn(move || {
+            let mut s = String::new();
+            fs::File::open(fifo)
+                .unwrap()
+                .read_to_string(&mut s)
+                .unwrap();
+            s
+        })
+    };
+    zhfix().arg("-o").arg(&fifo).arg(&inp).assert().success();
+    assert_eq!(reader.join().unwrap(), FIXED);
+    assert!(fs::metadata(&fifo).unwrap().file_type().is_fifo());
+    assert!(temp_files(d.path()).is_empty());
+
+    let link = d.path().join("link.txt");
+    std::os::unix::fs::symlink(&inp, &link).unwrap();
+    zhfix().arg("-i").arg(&link).assert().success();
+    assert!(fs::symlink_metadata(&link)
+        .unwrap()
+        .file_type()
+        .is_symlink());
+    assert_eq!(fs::read_to_string(&inp).unwrap(), FIXED);
+}

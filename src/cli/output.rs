@@ -12,13 +12,45 @@ use super::ColorArg;
 
 /// A file written to a temporary sibling and renamed over the target only on `commit`.
 /// Dropping it without committing removes the temporary file and leaves the target as it was.
+///
+/// A target that exists and is not a regular file (`-o /dev/null`, a FIFO) is written directly:
+/// renaming over it would replace the device or pipe with a plain file. A symlink is followed,
+/// so the file it points to is replaced and the link stays a link.
 pub struct AtomicFile {
-    tmp: FailingWriter<NamedTempFile>,
+    out: Out,
     target: PathBuf,
+}
+
+enum Out {
+    Temp(FailingWriter<NamedTempFile>),
+    Direct(FailingWriter<fs::File>),
 }
 
 impl AtomicFile {
     pub fn create(target: &Path) -> Result<Self> {
+        let name = target.display().to_string();
+        let mut target = target.to_path_buf();
+        if let Ok(link) = fs::symlink_metadata(&target) {
+            if link.file_type().is_symlink() {
+                target =
+                    fs::canonicalize(&target).with_context(|| format!("{name}: dangling link"))?;
+            }
+        }
+        if let Ok(meta) = fs::metadata(&target) {
+            if meta.is_dir() {
+                anyhow::bail!("{name}: is a directory");
+            }
+            if !meta.is_file() {
+                let f = fs::OpenOptions::new()
+                    .write(true)
+                    .open(&target)
+                    .with_context(|| format!("{name}: cannot open for writing"))?;
+                return Ok(AtomicFile {
+                    out: Out::Direct(FailingWriter::new(f)),
+                    target,
+                });
+            }
+        }
         let dir = match target.parent() {
             Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
             _ => PathBuf::from("."),
@@ -29,20 +61,27 @@ impl AtomicFile {
             .tempfile_in(&dir)
             .with_context(|| format!("{}: cannot create a temporary file", dir.display()))?;
         Ok(AtomicFile {
-            tmp: FailingWriter::new(tmp),
-            target: target.to_path_buf(),
+            out: Out::Temp(FailingWriter::new(tmp)),
+            target,
         })
     }
 
     pub fn writer(&mut self) -> &mut dyn Write {
-        &mut self.tmp
+        match &mut self.out {
+            Out::Temp(w) => w,
+            Out::Direct(w) => w,
+        }
     }
 
     /// Flush, fsync, keep the target's permissions, optionally keep a backup, then rename.
-    pub fn commit(mut self, backup_suffix: Option<&str>) -> Result<()> {
+    pub fn commit(self, backup_suffix: Option<&str>) -> Result<()> {
         let name = self.target.display().to_string();
-        self.tmp.flush().with_context(|| name.clone())?;
-        let tmp = &self.tmp.inner;
+        let mut tmp = match self.out {
+            Out::Temp(t) => t,
+            Out::Direct(mut w) => return w.flush().with_context(|| name.clone()),
+        };
+        tmp.flush().with_context(|| name.clone())?;
+        let tmp = tmp.inner;
         if let Ok(meta) = fs::metadata(&self.target) {
             fs::set_permissions(tmp.path(), meta.permissions())
                 .with_context(|| format!("{name}: cannot copy permissions"))?;
@@ -62,9 +101,7 @@ impl AtomicFile {
             fs::copy(&self.target, PathBuf::from(&b))
                 .with_context(|| format!("{name}: cannot write backup"))?;
         }
-        self.tmp
-            .inner
-            .persist(&self.target)
+        tmp.persist(&self.target)
             .map_err(|e| e.error)
             .with_context(|| format!("{name}: cannot replace the file"))?;
         Ok(())

@@ -160,6 +160,9 @@ pub fn fix_file(
         None
     } else if a.in_place {
         match input.path() {
+            Some(p) if !std::fs::metadata(p).is_ok_and(|m| m.is_file()) => {
+                bail!("--in-place needs a regular file")
+            }
             Some(p) => Some(AtomicFile::create(p)?),
             None => bail!("--in-place needs a file, not standard input"),
         }
@@ -219,8 +222,10 @@ pub fn fix_file(
         if blocks.is_empty() {
             break;
         }
-        if first {
+        let by_script = matches!(job.conversion, Conversion::ByScript(_));
+        if first && (a.json || by_script) {
             first = false;
+            // The rules' output of the first block, before any conversion.
             let probe = transform(job, &blocks[0].0, blocks[0].1, None);
             if a.json {
                 sink.outcome.script = Some(script::detect_script(probe.text()).script);
