@@ -231,7 +231,13 @@ fn utf16_without_zeros(bytes: &[u8], complete: bool) -> Option<Detection> {
         }
     }
     let (cs, s) = best?;
-    let ascii_score = model::score(ascii) + ASCII_PRIOR;
+    // Short ASCII strings are words, numbers and ordinary punctuation; brackets, pipes and
+    // carets in a handful of bytes are more likely the low bytes of UTF-16 Han.
+    let odd_symbols = ascii
+        .bytes()
+        .filter(|b| b"[]\\^_`{|}~\x7f".contains(b))
+        .count();
+    let ascii_score = model::score(ascii) + ASCII_PRIOR - 3.0 * odd_symbols as f32;
     if s <= ascii_score {
         return None;
     }
@@ -262,7 +268,7 @@ fn mostly_text(text: &str) -> bool {
     for c in text.chars() {
         n += 1;
         let plausible = matches!(c as u32,
-            0x09 | 0x0A | 0x0D | 0x20..=0x7E | 0xA0..=0x24F | 0x2000..=0x206F
+            0x09 | 0x0A | 0x0D | 0x20..=0x7E | 0xA0..=0x24F | 0x2000..=0x27BF
             | 0x2E80..=0x2FDF | 0x3000..=0x31FF | 0xAC00..=0xD7A3 | 0xFE10..=0xFE6F
             | 0xFF00..=0xFFEF)
             || is_han(c);
@@ -276,9 +282,9 @@ fn has_bad_controls(text: &str) -> bool {
         .any(|c| (c < ' ' && !matches!(c, '\t' | '\n' | '\r' | '\x0c')) || c == '\u{FFFD}')
 }
 
-/// Valid UTF-8 is nearly always UTF-8. The exception is a few bytes of GBK or Big5 whose
-/// pairs happen to form UTF-8 (Greek, Cyrillic, Latin extensions): for short input with no
-/// Han, let the model compare.
+/// Valid UTF-8 is nearly always UTF-8. The exception is a few bytes of GBK, Big5 or UTF-16
+/// whose pairs happen to form UTF-8 (Greek, Cyrillic, Hebrew, Latin extensions): for short
+/// input with no Han, let the model compare.
 fn utf8_or_short_legacy(bytes: &[u8], complete: bool) -> Detection {
     let utf8 = Detection::new(Charset::Utf8, 0.99, Method::ValidUtf8);
     if !complete || bytes.len() > 24 {
@@ -292,9 +298,19 @@ fn utf8_or_short_legacy(bytes: &[u8], complete: bool) -> Detection {
     }
     let u = model::score(text) + UTF8_PRIOR;
     let mut best: Option<(Charset, f32)> = None;
-    for cs in [Charset::Gbk, Charset::Big5] {
+    for cs in [
+        Charset::Gbk,
+        Charset::Big5,
+        Charset::Utf16Le,
+        Charset::Utf16Be,
+    ] {
+        let utf16 = matches!(cs, Charset::Utf16Le | Charset::Utf16Be);
+        if utf16 && bytes.len() % 2 != 0 {
+            continue;
+        }
         let (t, bad) = decode_prefix(bytes, cs, true);
-        if bad == 0 && !has_bad_controls(&t) {
+        // UTF-16 without zero bytes is pure CJK; anything else in it is noise.
+        if bad == 0 && !has_bad_controls(&t) && (!utf16 || t.chars().all(is_cjk)) {
             let s = model::score(&t);
             if best.is_none_or(|(_, b)| s > b) {
                 best = Some((cs, s));
@@ -521,6 +537,19 @@ mod tests {
         let b = enc(s, encoding_rs::GB18030);
         assert!(has_gb18030_four_byte(&b));
         assert_eq!(detect(&b, true).charset, Charset::Gb18030);
+    }
+
+    #[test]
+    fn two_hanzi_utf16_titles_that_look_like_ascii_or_utf8() {
+        let be = |t: &str| -> Vec<u8> { t.encode_utf16().flat_map(u16::to_be_bytes).collect() };
+        let le = |t: &str| -> Vec<u8> { t.encode_utf16().flat_map(u16::to_le_bytes).collect() };
+        // 米絲 in UTF-16BE is the ASCII "|s}r"; 雖然 in UTF-16LE is valid UTF-8 (U+0596 "6q").
+        assert_eq!(detect(&be("米絲"), true).charset, Charset::Utf16Be);
+        assert_eq!(detect(&le("雖然"), true).charset, Charset::Utf16Le);
+        // Ordinary short ASCII stays ASCII.
+        for t in ["ok", "news", "2024", "Hi!", "a-b", "NBA"] {
+            assert_eq!(detect(t.as_bytes(), true).charset, Charset::Utf8, "{t}");
+        }
     }
 
     #[test]

@@ -241,7 +241,7 @@ fn fix_line(line: &str) -> Option<(String, Vec<Edit>)> {
         // A two-step explanation must beat the one-step ones clearly: with more freedom it
         // can always find a shorter, hence likelier, reading.
         let sc = model::score(&fin) - if second.is_empty() { 0.0 } else { SECOND_STEP };
-        if best.as_ref().map_or(true, |b| sc > b.0) {
+        if best.as_ref().is_none_or(|b| sc > b.0) {
             best = Some((sc, first, mid, second));
         }
     }
