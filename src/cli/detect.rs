@@ -16,7 +16,7 @@ pub fn run(a: &DetectArgs) -> Result<i32> {
         None => None,
     };
     let mut status = EXIT_OK;
-    let inputs = expand(&a.paths, &mut |p, why| {
+    let inputs = expand(&a.paths, &super::inputs::Walk::default(), &mut |p, why| {
         eprintln!("zhfix: {p}: {why}");
         status = EXIT_ERROR;
     });

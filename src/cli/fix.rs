@@ -1,36 +1,26 @@
-//! `zhfix fix`: decode, apply rules, write.
+//! `zhfix fix`: expand the inputs, run them (in parallel over files, or over the blocks of one
+//! big input), and write every result in input order.
 
-use std::collections::BTreeMap;
 use std::io::{self, Write};
+use std::ops::ControlFlow;
 
-use anyhow::{anyhow, bail, Context, Result};
-use serde::Serialize;
-use zhfix::decode::{encode_strict, Charset};
-use zhfix::pipeline::{select_rules, Located, Pipeline, TextReader};
+use anyhow::{anyhow, Result};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use zhfix::decode::Charset;
+use zhfix::pipeline::{select_rules, Pipeline};
 use zhfix::rule::{Quotes, RuleConfig, Spacing};
-use zhfix::script::{self, Config, Converter, Target};
+use zhfix::script::{Config, Target};
 
-use super::inputs::{expand, io_reason, Input};
-use super::output::{self, AtomicFile};
+use super::inputs::{expand, Input, Walk};
+use super::output::{self, AtomicFile, Spool};
+use super::parallel;
+use super::process::{fix_file, Conversion, Job, Outcome, Sinks};
 use super::{is_broken_pipe, FixArgs, QuotesArg, SpacingArg, EXIT_CHECK, EXIT_ERROR, EXIT_OK};
 
-/// What happened to one input.
-#[derive(Debug, Default, Serialize)]
-struct Outcome {
-    path: String,
-    encoding: &'static str,
-    confidence: f32,
-    /// The rules changed the text.
-    changed: bool,
-    /// The file's bytes would change (text changed, or it was not plain UTF-8 already).
-    rewrites: bool,
-    /// Changes per rule.
-    changes: BTreeMap<&'static str, u64>,
-    malformed: u64,
-    lossy: bool,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    error: Option<String>,
-}
+/// A progress bar appears from this many files on ...
+const PROGRESS_FILES: usize = 200;
+/// ... or for one input of this many bytes.
+const PROGRESS_BYTES: u64 = 64 << 20;
 
 pub fn run(a: &FixArgs) -> Result<i32> {
     let rules = select_rules(a.rules.as_deref(), a.skip.as_deref())?;
@@ -47,7 +37,6 @@ pub fn run(a: &FixArgs) -> Result<i32> {
         },
         nfkc: a.nfkc,
     };
-    let pipeline = Pipeline::new(rules, config);
     let conversion = match (&a.config, &a.to) {
         (Some(c), _) => Conversion::Fixed(c.parse::<Config>()?),
         (None, Some(t)) => Conversion::ByScript(
@@ -56,70 +45,68 @@ pub fn run(a: &FixArgs) -> Result<i32> {
         ),
         (None, None) => Conversion::None,
     };
+    let jobs = a
+        .jobs
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+        .max(1);
+    // Only fails if a pool already exists, which is then used as it is.
+    let _ = rayon::ThreadPoolBuilder::new()
+        .num_threads(jobs)
+        .build_global();
+    let job = Job {
+        args: a,
+        pipeline: Pipeline::new(rules, config),
+        conversion,
+        given,
+        out_enc,
+        jobs,
+        explain_color: output::use_color(a.color, output::stderr_is_terminal()),
+        diff_color: output::use_color(a.color, output::stdout_is_terminal()),
+    };
 
     let mut status = EXIT_OK;
-    let inputs = expand(&a.paths, &mut |p, why| {
+    let walk = Walk {
+        no_ignore: a.no_ignore,
+        hidden: a.hidden,
+        globs: a.glob.clone(),
+    };
+    let inputs = expand(&a.paths, &walk, &mut |p, why| {
         eprintln!("zhfix: {p}: {why}");
         status = EXIT_ERROR;
     });
-    let mut single = match &a.output {
-        Some(p) if !a.check && !a.json => Some(AtomicFile::create(p)?),
-        _ => None,
+    let mut em = Emitter {
+        a,
+        single: match &a.output {
+            Some(p) if !a.check => Some(AtomicFile::create(p)?),
+            _ => None,
+        },
+        stdout: output::stdout(),
+        status,
+        any_rewrites: false,
     };
-    let mut stdout = output::stdout();
-    let mut any_rewrites = false;
-    for input in &inputs {
-        let name = input.name();
-        let res = if let Some(f) = single.as_mut() {
-            fix_one(
-                input,
-                a,
-                &pipeline,
-                conversion,
-                given,
-                out_enc,
-                Some(f.writer()),
-            )
-        } else if a.check || a.json || a.in_place {
-            fix_one(input, a, &pipeline, conversion, given, out_enc, None)
-        } else {
-            fix_one(
-                input,
-                a,
-                &pipeline,
-                conversion,
-                given,
-                out_enc,
-                Some(&mut stdout),
-            )
-        };
-        let outcome = match res {
-            Ok(o) => o,
-            Err(e) if is_broken_pipe(&e) => return Ok(EXIT_OK),
-            Err(e) => {
-                eprintln!("zhfix: {name}: {e:#}");
-                status = EXIT_ERROR;
-                if a.json {
-                    let o = Outcome {
-                        path: name.clone(),
-                        error: Some(format!("{e:#}")),
-                        ..Outcome::default()
-                    };
-                    writeln!(stdout, "{}", serde_json::to_string(&o)?)?;
-                }
-                continue;
-            }
-        };
-        any_rewrites |= outcome.rewrites;
-        if a.json {
-            writeln!(stdout, "{}", serde_json::to_string(&outcome)?)?;
-        } else if a.check && outcome.rewrites {
-            writeln!(stdout, "{name}")?;
-        }
+    let text_to_stdout =
+        !(a.check || a.json || a.diff || a.in_place || a.out_dir.is_some() || a.output.is_some());
+    let progress = progress_bar(a, &inputs);
+
+    let res = if inputs.len() > 1 && jobs > 1 {
+        run_parallel(&job, &inputs, &mut em, text_to_stdout, progress.as_ref())
+    } else {
+        run_serial(&job, &inputs, &mut em, text_to_stdout, progress.as_ref())
+    };
+    if let Some(p) = &progress {
+        p.finish_and_clear();
     }
-    stdout.flush()?;
-    if let Some(f) = single {
-        if status == EXIT_OK {
+    match res {
+        Err(e) if is_broken_pipe(&e) => return Ok(EXIT_OK),
+        Err(e) => return Err(e),
+        Ok(()) => {}
+    }
+    match em.stdout.flush() {
+        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => return Ok(EXIT_OK),
+        r => r?,
+    }
+    if let Some(f) = em.single.take() {
+        if em.status == EXIT_OK {
             f.commit(None)?;
         } else if let Some(p) = &a.output {
             // Dropping the temp file leaves any existing FILE untouched.
@@ -129,10 +116,10 @@ pub fn run(a: &FixArgs) -> Result<i32> {
             );
         }
     }
-    if status == EXIT_OK && a.check && any_rewrites {
+    if em.status == EXIT_OK && a.check && em.any_rewrites {
         return Ok(EXIT_CHECK);
     }
-    Ok(status)
+    Ok(em.status)
 }
 
 fn parse_encoding(label: Option<&str>) -> Result<Option<Charset>> {
@@ -141,162 +128,185 @@ fn parse_encoding(label: Option<&str>) -> Result<Option<Charset>> {
         .transpose()
 }
 
-/// Script conversion after the rules.
-#[derive(Debug, Clone, Copy)]
-enum Conversion {
-    None,
-    Fixed(Config),
-    /// Pick the configuration from the script detected in the file's first block.
-    ByScript(Target),
+/// The in-order writer of everything that is not a file's own output file.
+struct Emitter<'a> {
+    a: &'a FixArgs,
+    /// `-o FILE`.
+    single: Option<AtomicFile>,
+    stdout: io::BufWriter<io::StdoutLock<'static>>,
+    status: i32,
+    any_rewrites: bool,
 }
 
-fn fix_one(
-    input: &Input,
-    a: &FixArgs,
-    pipeline: &Pipeline,
-    conversion: Conversion,
-    given: Option<Charset>,
-    out_enc: Charset,
-    sink: Option<&mut dyn Write>,
-) -> Result<Outcome> {
-    let name = input.name();
-    let src = input.open().map_err(|e| anyhow!(io_reason(&e)))?;
-    let mut reader = TextReader::new(src, given).map_err(|e| anyhow!(io_reason(&e)))?;
-    if reader.detection().binary {
-        bail!("binary file (NUL bytes), skipped; pass --encoding to process it anyway");
+impl Emitter<'_> {
+    /// After a file's text, diff and explain output: its report line, name or error.
+    fn report(&mut self, input: &Input, res: Result<Outcome>) -> Result<()> {
+        let a = self.a;
+        let o = match res {
+            Ok(o) => o,
+            Err(e) => {
+                // Standard output closed while this file was written: end quietly.
+                if is_broken_pipe(&e) {
+                    return Err(e);
+                }
+                eprintln!("zhfix: {}: {e:#}", input.name());
+                self.status = EXIT_ERROR;
+                if a.json {
+                    let o = Outcome {
+                        path: input.name(),
+                        errors: vec![format!("{e:#}")],
+                        ..Outcome::default()
+                    };
+                    writeln!(self.stdout, "{}", serde_json::to_string(&o)?)?;
+                }
+                return Ok(());
+            }
+        };
+        if !a.quiet {
+            if o.skipped.is_some() {
+                eprintln!("zhfix: {}: binary file, skipped", o.path);
+            }
+            for w in &o.errors {
+                eprintln!("zhfix: {}: {w}", o.path);
+            }
+        }
+        self.any_rewrites |= o.rewrites;
+        if a.json {
+            writeln!(self.stdout, "{}", serde_json::to_string(&o)?)?;
+        } else if a.check && !a.diff && o.rewrites {
+            writeln!(self.stdout, "{}", o.path)?;
+        }
+        Ok(())
     }
-    let mut atomic = match (a.in_place && !a.check, input.path()) {
-        (true, Some(p)) => Some(AtomicFile::create(p)?),
-        (true, None) => bail!("--in-place needs a file, not standard input"),
-        _ => None,
-    };
-    let mut discard = io::sink();
-    let w: &mut dyn Write = match (atomic.as_mut(), sink) {
-        (Some(f), _) => f.writer(),
-        (None, Some(s)) => s,
-        (None, None) => &mut discard,
-    };
-    let located = a.explain || a.json;
-    let mut o = Outcome {
-        path: name.clone(),
-        ..Outcome::default()
-    };
-    let mut line = 1u64;
-    let mut enc_buf = Vec::new();
+}
+
+fn run_serial(
+    job: &Job,
+    inputs: &[Input],
+    em: &mut Emitter,
+    text_to_stdout: bool,
+    progress: Option<&ProgressBar>,
+) -> Result<()> {
+    let a = job.args;
     let mut stderr = io::stderr().lock();
-    let mut saw_replacement = false;
-    let mut converter: Option<&'static Converter> = match conversion {
-        Conversion::Fixed(c) => Some(script::converter(c)),
-        _ => None,
-    };
-    let mut first = true;
-    while let Some(block) = reader.next_block().map_err(|e| anyhow!(io_reason(&e)))? {
-        let out = if located {
-            let (out, changes) = pipeline.fix_located(&block, line);
-            for c in &changes {
-                *o.changes.entry(c.change.rule).or_default() += 1;
-                if a.explain {
-                    writeln!(stderr, "{}", explain_line(&name, c))?;
+    for input in inputs {
+        let res = {
+            let (text, diff): (Option<&mut dyn Write>, Option<&mut dyn Write>) =
+                match em.single.as_mut() {
+                    Some(f) => (Some(f.writer()), a.diff.then_some(&mut em.stdout as _)),
+                    None if text_to_stdout => (Some(&mut em.stdout as _), None),
+                    // The diff goes to stdout directly.
+                    None => (None, a.diff.then_some(&mut em.stdout as _)),
+                };
+            let sinks = Sinks {
+                text,
+                diff,
+                explain: a.explain.then_some(&mut stderr as _),
+            };
+            fix_file(job, input, sinks, job.jobs > 1, progress)
+        };
+        em.report(input, res)?;
+        if let (Some(p), true) = (progress, inputs.len() > 1) {
+            p.inc(1);
+        }
+    }
+    Ok(())
+}
+
+/// One file's results, waiting for their turn.
+struct Done {
+    res: Result<Outcome>,
+    text: Spool,
+    diff: Spool,
+    explain: Spool,
+}
+
+fn run_parallel(
+    job: &Job,
+    inputs: &[Input],
+    em: &mut Emitter,
+    text_to_stdout: bool,
+    progress: Option<&ProgressBar>,
+) -> Result<()> {
+    let a = job.args;
+    let spool_text = text_to_stdout || em.single.is_some();
+    let mut failed: Option<anyhow::Error> = None;
+    parallel::ordered(
+        inputs,
+        job.jobs,
+        2 * job.jobs,
+        |input| {
+            let mut d = Done {
+                res: Ok(Outcome::default()),
+                text: Spool::default(),
+                diff: Spool::default(),
+                explain: Spool::default(),
+            };
+            let sinks = Sinks {
+                text: spool_text.then_some(&mut d.text as _),
+                diff: a.diff.then_some(&mut d.diff as _),
+                explain: a.explain.then_some(&mut d.explain as _),
+            };
+            d.res = fix_file(job, input, sinks, false, None);
+            d
+        },
+        |i, mut d| {
+            let r = (|| -> Result<()> {
+                d.explain.drain_to(&mut io::stderr().lock())?;
+                match em.single.as_mut() {
+                    Some(f) => d.text.drain_to(f.writer())?,
+                    None => d.text.drain_to(&mut em.stdout)?,
+                }
+                d.diff.drain_to(&mut em.stdout)?;
+                em.report(&inputs[i], d.res)
+            })();
+            if let Some(p) = progress {
+                p.inc(1);
+            }
+            match r {
+                Ok(()) => ControlFlow::Continue(()),
+                Err(e) => {
+                    failed = Some(e);
+                    ControlFlow::Break(())
                 }
             }
-            out
-        } else {
-            let (out, changes) = pipeline.fix(&block);
-            for c in &changes {
-                *o.changes.entry(c.rule).or_default() += 1;
-            }
-            out
-        };
-        if first {
-            first = false;
-            if let Conversion::ByScript(t) = conversion {
-                let detected = script::detect_script(&out).script;
-                converter = script::config_for(t, detected).map(script::converter);
-            }
-        }
-        let out = match converter {
-            Some(c) => match c.convert(&out) {
-                std::borrow::Cow::Owned(o) => std::borrow::Cow::Owned(o),
-                std::borrow::Cow::Borrowed(_) => out,
-            },
-            None => out,
-        };
-        o.changed |= out != block;
-        saw_replacement |= memchr::memmem::find(out.as_bytes(), "\u{FFFD}".as_bytes()).is_some();
-        if out_enc == Charset::Utf8 {
-            w.write_all(out.as_bytes())?;
-        } else {
-            enc_buf.clear();
-            if let Err(c) = encode_strict(&out, out_enc, &mut enc_buf) {
-                bail!(
-                    "line {}: {:?} (U+{:04X}) cannot be written in {}",
-                    line + newlines_before(&out, c),
-                    c,
-                    c as u32,
-                    out_enc.label()
-                );
-            }
-            w.write_all(&enc_buf)?;
-        }
-        line += memchr::memchr_iter(b'\n', block.as_bytes()).count() as u64;
-    }
-    let det = reader.detection();
-    let stats = reader.stats();
-    o.encoding = det.charset.label();
-    o.confidence = det.confidence;
-    o.malformed = stats.malformed;
-    o.lossy = stats.malformed > 0 || saw_replacement;
-    o.rewrites = o.changed || det.charset != out_enc || det.bom.is_some() || stats.malformed > 0;
-    if let Some(f) = atomic {
-        if o.lossy && !a.allow_lossy {
-            bail!(
-                "not rewritten: the text has {} malformed byte sequence(s) or U+FFFD \
-                 (irreversible damage); pass --allow-lossy to write it anyway",
-                stats.malformed
-            );
-        }
-        if o.rewrites {
-            f.commit(a.backup.as_deref())
-                .context("in-place write failed")?;
-        }
-    }
-    Ok(o)
-}
-
-fn newlines_before(text: &str, c: char) -> u64 {
-    let end = text.find(c).unwrap_or(0);
-    memchr::memchr_iter(b'\n', &text.as_bytes()[..end]).count() as u64
-}
-
-/// `PATH:LINE:COL: RULE: before → after (note)`, shortened for a terminal.
-fn explain_line(name: &str, l: &Located) -> String {
-    let c = &l.change;
-    let mut s = format!(
-        "{name}:{}:{}: {}: {} → {}",
-        l.line,
-        l.col,
-        c.rule,
-        shorten(&c.before),
-        shorten(&c.after)
+        },
     );
-    if let Some(n) = &c.note {
-        s.push_str(&format!(" ({n})"));
+    match failed {
+        Some(e) => Err(e),
+        None => Ok(()),
     }
-    s
 }
 
-fn shorten(s: &str) -> String {
-    const MAX: usize = 40;
-    let visible: String = s
-        .chars()
-        .map(|c| if c.is_control() { '·' } else { c })
-        .collect();
-    let n = visible.chars().count();
-    if n <= MAX {
-        format!("「{visible}」")
-    } else {
-        let head: String = visible.chars().take(MAX / 2).collect();
-        let tail: String = visible.chars().skip(n - MAX / 2).collect();
-        format!("「{head}…{tail}」")
+/// A bar on stderr only when it is a terminal, nobody asked for quiet or for `--explain`
+/// (which writes there), and the work is big enough to wait for.
+fn progress_bar(a: &FixArgs, inputs: &[Input]) -> Option<ProgressBar> {
+    if a.quiet || a.explain || !output::stderr_is_terminal() {
+        return None;
     }
+    let bar = if inputs.len() >= PROGRESS_FILES {
+        let pb =
+            ProgressBar::with_draw_target(Some(inputs.len() as u64), ProgressDrawTarget::stderr());
+        if let Ok(s) =
+            ProgressStyle::with_template("{bar:40} {pos}/{len} files {elapsed} ETA {eta}")
+        {
+            pb.set_style(s);
+        }
+        pb
+    } else if let [Input::File { path, .. }] = inputs {
+        let len = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
+        if len < PROGRESS_BYTES {
+            return None;
+        }
+        let pb = ProgressBar::with_draw_target(Some(len), ProgressDrawTarget::stderr());
+        if let Ok(s) =
+            ProgressStyle::with_template("{bar:40} {bytes}/{total_bytes} {bytes_per_sec} ETA {eta}")
+        {
+            pb.set_style(s);
+        }
+        pb
+    } else {
+        return None;
+    };
+    Some(bar)
 }

@@ -2,9 +2,13 @@
 //! terminals and exit codes lives under `src/cli/`; the library knows none of it.
 
 mod detect;
+mod diff;
 mod fix;
 mod inputs;
+mod jsonl;
 mod output;
+mod parallel;
+mod process;
 
 use std::ffi::OsString;
 use std::io::Write;
@@ -68,8 +72,12 @@ pub struct FixArgs {
     #[arg(long, value_name = "ENC")]
     pub output_encoding: Option<String>,
     /// Write all output to FILE (atomically) instead of standard output.
-    #[arg(long, short = 'o', value_name = "FILE", conflicts_with = "in_place")]
+    #[arg(long, short = 'o', value_name = "FILE", conflicts_with_all = ["in_place", "out_dir"])]
     pub output: Option<PathBuf>,
+    /// Write each input to DIR, mirroring the tree under each directory argument (a file
+    /// argument is written as DIR/NAME). Each file is written atomically.
+    #[arg(long, value_name = "DIR", conflicts_with = "in_place")]
+    pub out_dir: Option<PathBuf>,
     /// Rewrite each file in place (temp file + rename; the original is untouched on failure).
     #[arg(long, short = 'i')]
     pub in_place: bool,
@@ -82,12 +90,35 @@ pub struct FixArgs {
     /// Write nothing; list the files that would change; exit 1 if any would.
     #[arg(long)]
     pub check: bool,
+    /// Print a unified diff of what would change (of the decoded text) instead of the text.
+    #[arg(long, conflicts_with = "json")]
+    pub diff: bool,
     /// Print each change (rule, line:col, before → after) to standard error.
     #[arg(long)]
     pub explain: bool,
     /// Print a JSON Lines report per file on standard output instead of the text.
     #[arg(long)]
     pub json: bool,
+    /// The input is JSON Lines: clean only this string field of each object and leave every
+    /// other byte of the line as it is.
+    #[arg(long, value_name = "FIELD")]
+    pub jsonl_field: Option<String>,
+    /// Files processed in parallel (default: the number of cores). Output stays in input order.
+    #[arg(long, short = 'j', value_name = "N")]
+    pub jobs: Option<usize>,
+    /// In directories, also process files that .gitignore/.ignore exclude.
+    #[arg(long)]
+    pub no_ignore: bool,
+    /// In directories, also process hidden files and directories.
+    #[arg(long)]
+    pub hidden: bool,
+    /// In directories, only process files matching GLOB (`!GLOB` excludes); repeatable.
+    #[arg(long, value_name = "GLOB")]
+    pub glob: Vec<String>,
+    /// Colour the --diff and --explain output (`auto`: when writing to a terminal and
+    /// NO_COLOR is not set).
+    #[arg(long, value_enum, value_name = "WHEN", default_value_t = ColorArg::Auto)]
+    pub color: ColorArg,
     /// After the rules, convert the script: hans, hant, tw, twp (Taiwan phrases) or hk. The
     /// OpenCC configuration is chosen from each file's detected script.
     #[arg(long, value_name = "TARGET")]
@@ -104,7 +135,7 @@ pub struct FixArgs {
     /// Use NFKC instead of NFC in the `nfc` rule (destroys full-width Chinese punctuation).
     #[arg(long)]
     pub nfkc: bool,
-    /// Do not print the names of skipped inputs.
+    /// No progress bar, and do not print the names of skipped inputs.
     #[arg(long, short = 'q')]
     pub quiet: bool,
 }
@@ -129,6 +160,14 @@ pub struct ConvertArgs {
     pub config: String,
     #[command(flatten)]
     pub io: FixArgs,
+}
+
+#[derive(ValueEnum, Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum ColorArg {
+    #[default]
+    Auto,
+    Always,
+    Never,
 }
 
 #[derive(ValueEnum, Debug, Clone, Copy, Default, PartialEq, Eq)]

@@ -1,21 +1,56 @@
-//! Writing results safely: atomic replacement of files, never a truncated original.
+//! Writing results safely: atomic replacement of files, never a truncated original; spools
+//! that hold one file's output until its turn comes.
 
 use std::fs;
-use std::io::{self, Write};
+use std::io::{self, IsTerminal, Read, Seek, Write};
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 use tempfile::NamedTempFile;
 
+use super::ColorArg;
+
 /// A file written to a temporary sibling and renamed over the target only on `commit`.
 /// Dropping it without committing removes the temporary file and leaves the target as it was.
+///
+/// A target that exists and is not a regular file (`-o /dev/null`, a FIFO) is written directly:
+/// renaming over it would replace the device or pipe with a plain file. A symlink is followed,
+/// so the file it points to is replaced and the link stays a link.
 pub struct AtomicFile {
-    tmp: NamedTempFile,
+    out: Out,
     target: PathBuf,
+}
+
+enum Out {
+    Temp(FailingWriter<NamedTempFile>),
+    Direct(FailingWriter<fs::File>),
 }
 
 impl AtomicFile {
     pub fn create(target: &Path) -> Result<Self> {
+        let name = target.display().to_string();
+        let mut target = target.to_path_buf();
+        if let Ok(link) = fs::symlink_metadata(&target) {
+            if link.file_type().is_symlink() {
+                target =
+                    fs::canonicalize(&target).with_context(|| format!("{name}: dangling link"))?;
+            }
+        }
+        if let Ok(meta) = fs::metadata(&target) {
+            if meta.is_dir() {
+                anyhow::bail!("{name}: is a directory");
+            }
+            if !meta.is_file() {
+                let f = fs::OpenOptions::new()
+                    .write(true)
+                    .open(&target)
+                    .with_context(|| format!("{name}: cannot open for writing"))?;
+                return Ok(AtomicFile {
+                    out: Out::Direct(FailingWriter::new(f)),
+                    target,
+                });
+            }
+        }
         let dir = match target.parent() {
             Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
             _ => PathBuf::from("."),
@@ -26,28 +61,35 @@ impl AtomicFile {
             .tempfile_in(&dir)
             .with_context(|| format!("{}: cannot create a temporary file", dir.display()))?;
         Ok(AtomicFile {
-            tmp,
-            target: target.to_path_buf(),
+            out: Out::Temp(FailingWriter::new(tmp)),
+            target,
         })
     }
 
-    pub fn writer(&mut self) -> &mut fs::File {
-        self.tmp.as_file_mut()
+    pub fn writer(&mut self) -> &mut dyn Write {
+        match &mut self.out {
+            Out::Temp(w) => w,
+            Out::Direct(w) => w,
+        }
     }
 
     /// Flush, fsync, keep the target's permissions, optionally keep a backup, then rename.
-    pub fn commit(mut self, backup_suffix: Option<&str>) -> Result<()> {
+    pub fn commit(self, backup_suffix: Option<&str>) -> Result<()> {
         let name = self.target.display().to_string();
-        self.tmp
-            .as_file_mut()
-            .flush()
-            .with_context(|| name.clone())?;
+        let mut tmp = match self.out {
+            Out::Temp(t) => t,
+            Out::Direct(mut w) => return w.flush().with_context(|| name.clone()),
+        };
+        tmp.flush().with_context(|| name.clone())?;
+        let tmp = tmp.inner;
         if let Ok(meta) = fs::metadata(&self.target) {
-            fs::set_permissions(self.tmp.path(), meta.permissions())
+            fs::set_permissions(tmp.path(), meta.permissions())
                 .with_context(|| format!("{name}: cannot copy permissions"))?;
         }
-        self.tmp
-            .as_file()
+        if fail_point("fsync") {
+            anyhow::bail!("{name}: fsync failed (injected by ZHFIX_FAIL_POINT)");
+        }
+        tmp.as_file()
             .sync_all()
             .with_context(|| format!("{name}: fsync failed"))?;
         if fail_point("before-rename") {
@@ -59,11 +101,44 @@ impl AtomicFile {
             fs::copy(&self.target, PathBuf::from(&b))
                 .with_context(|| format!("{name}: cannot write backup"))?;
         }
-        self.tmp
-            .persist(&self.target)
+        tmp.persist(&self.target)
             .map_err(|e| e.error)
             .with_context(|| format!("{name}: cannot replace the file"))?;
         Ok(())
+    }
+}
+
+/// Passes writes through, except that with `ZHFIX_FAIL_POINT=write` every write after the
+/// first fails like a full disk, so tests can check that a half-written file never lands.
+struct FailingWriter<W> {
+    inner: W,
+    fail: bool,
+    writes: u64,
+}
+
+impl<W> FailingWriter<W> {
+    fn new(inner: W) -> Self {
+        FailingWriter {
+            inner,
+            fail: fail_point("write"),
+            writes: 0,
+        }
+    }
+}
+
+impl<W: Write> Write for FailingWriter<W> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.writes += 1;
+        if self.fail && self.writes > 1 {
+            return Err(io::Error::other(
+                "no space left on device (injected by ZHFIX_FAIL_POINT=write)",
+            ));
+        }
+        self.inner.write(buf)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.inner.flush()
     }
 }
 
@@ -75,4 +150,111 @@ pub fn fail_point(name: &str) -> bool {
 /// Standard output, buffered.
 pub fn stdout() -> io::BufWriter<io::StdoutLock<'static>> {
     io::BufWriter::with_capacity(64 * 1024, io::stdout().lock())
+}
+
+/// One file's output, held until the files before it have been written. Small outputs stay
+/// in memory; past [`Spool::MEMORY`] bytes they move to an anonymous temporary file, so the
+/// memory a run needs does not grow with file sizes.
+#[derive(Default)]
+pub struct Spool {
+    mem: Vec<u8>,
+    file: Option<fs::File>,
+}
+
+impl Spool {
+    const MEMORY: usize = 4 << 20;
+
+    /// Copy everything written so far to `w`.
+    pub fn drain_to(&mut self, w: &mut dyn Write) -> io::Result<()> {
+        if let Some(f) = &mut self.file {
+            f.flush()?;
+            f.rewind()?;
+            let mut buf = vec![0u8; 64 * 1024];
+            loop {
+                let n = f.read(&mut buf)?;
+                if n == 0 {
+                    break;
+                }
+                w.write_all(&buf[..n])?;
+            }
+        }
+        w.write_all(&self.mem)?;
+        self.mem.clear();
+        self.file = None;
+        Ok(())
+    }
+}
+
+impl Write for Spool {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        if self.file.is_none() && self.mem.len() + buf.len() > Self::MEMORY {
+            let mut f = tempfile::tempfile()?;
+            f.write_all(&self.mem)?;
+            self.mem = Vec::new();
+            self.file = Some(f);
+        }
+        match &mut self.file {
+            Some(f) => f.write_all(buf)?,
+            None => self.mem.extend_from_slice(buf),
+        }
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Whether to colour output going to a stream that is a terminal or not.
+pub fn use_color(when: ColorArg, is_terminal: bool) -> bool {
+    match when {
+        ColorArg::Always => true,
+        ColorArg::Never => false,
+        ColorArg::Auto => is_terminal && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
+    }
+}
+
+pub fn stdout_is_terminal() -> bool {
+    io::stdout().is_terminal()
+}
+
+pub fn stderr_is_terminal() -> bool {
+    io::stderr().is_terminal()
+}
+
+/// ANSI styles for diff and explain output.
+pub mod style {
+    pub const RED: &str = "\x1b[31m";
+    pub const GREEN: &str = "\x1b[32m";
+    pub const CYAN: &str = "\x1b[36m";
+    pub const BOLD: &str = "\x1b[1m";
+    pub const RESET: &str = "\x1b[0m";
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn spool_moves_to_disk_and_keeps_every_byte_in_order() {
+        let mut s = Spool::default();
+        let chunk: Vec<u8> = (0..=255u8).cycle().take(1 << 20).collect();
+        for _ in 0..6 {
+            s.write_all(&chunk).unwrap();
+        }
+        assert!(s.file.is_some(), "6 MiB must not stay in memory");
+        s.write_all(b"end").unwrap();
+        let mut out = Vec::new();
+        s.drain_to(&mut out).unwrap();
+        assert_eq!(out.len(), 6 * chunk.len() + 3);
+        assert_eq!(&out[..chunk.len()], &chunk[..]);
+        assert!(out.ends_with(b"end"));
+    }
+
+    #[test]
+    fn color_never_when_not_a_terminal_in_auto() {
+        assert!(!use_color(ColorArg::Auto, false));
+        assert!(use_color(ColorArg::Always, false));
+        assert!(!use_color(ColorArg::Never, true));
+    }
 }
