@@ -217,7 +217,13 @@ fn brackets(chars: &[(usize, char)], le: usize, out: &mut Vec<(usize, usize, &'s
         }
         let content_cjk = chars[o + 1..c].iter().any(|&(_, ch)| is_cjk(ch));
         let other_wide = oc == '（' || cc == '）';
-        if content_cjk || other_wide {
+        // A call in code, `print("你好")`: an identifier right before `(` and ASCII right inside.
+        let call = o > 0
+            && is_ident(chars[o - 1].1)
+            && chars
+                .get(o + 1)
+                .is_some_and(|&(_, ch)| ch.is_ascii() && ch != ' ');
+        if (content_cjk || other_wide) && !call {
             if oc == '(' {
                 out.push((chars[o].0, end_of(o), "（"));
             }
@@ -238,6 +244,10 @@ fn brackets(chars: &[(usize, char)], le: usize, out: &mut Vec<(usize, usize, &'s
     }
 }
 
+fn is_ident(c: char) -> bool {
+    c.is_ascii_alphanumeric() || c == '_'
+}
+
 /// `"…"` around Chinese becomes `“…”`: pairs on one line, the content has Han, and the quote
 /// touches Chinese inside or outside.
 fn quotes(chars: &[(usize, char)], le: usize, out: &mut Vec<(usize, usize, &'static str)>) {
@@ -251,7 +261,10 @@ fn quotes(chars: &[(usize, char)], le: usize, out: &mut Vec<(usize, usize, &'sta
             || strong(if c == 0 { None } else { at(c - 1) })
             || strong(if o == 0 { None } else { at(o - 1) })
             || strong(at(c + 1));
-        if has_han && touches {
+        // A string literal in code: `f("中文")`, `x = "中文";`.
+        let code = (o > 0 && matches!(chars[o - 1].1, '(' | '[' | '{' | '=' | ','))
+            || matches!(at(c + 1), Some(')' | ']' | '}' | ';' | ','));
+        if has_han && touches && !code {
             out.push((chars[o].0, end_of(o), "“"));
             out.push((chars[c].0, end_of(c), "”"));
         }
