@@ -690,11 +690,10 @@ mod tests {
         let s = String::from_utf8_lossy(&noise);
         let _ = mojibake(&s, &RuleConfig::default());
         let _ = scan_damage(&s);
-        let long = "ä¸\u{AD}æ–‡".repeat(200_000);
-        let t = std::time::Instant::now();
+        // One long line of mojibake is repaired whole (speed is the criterion bench's job).
+        let long = "ä¸\u{AD}æ–‡".repeat(5_000);
         let f = mojibake(&long, &RuleConfig::default());
-        assert_eq!(f.text.chars().count(), 400_000);
-        assert!(t.elapsed().as_secs() < 60);
+        assert_eq!(f.text, "中文".repeat(5_000));
     }
 }
 
