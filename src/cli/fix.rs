@@ -231,10 +231,14 @@ fn run_parallel(
     let a = job.args;
     let spool_text = text_to_stdout || em.single.is_some();
     let mut failed: Option<anyhow::Error> = None;
+    // Batches of 8 cut the hand-over cost for many small files; the window bounds how many
+    // outputs wait (each spooled to disk past 1 MiB).
+    let batch = if inputs.len() >= 64 * job.jobs { 8 } else { 1 };
     parallel::ordered(
         inputs,
         job.jobs,
-        2 * job.jobs,
+        2 * job.jobs * batch,
+        batch,
         |input| {
             let mut d = Done {
                 res: Ok(Outcome::default()),
