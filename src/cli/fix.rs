@@ -49,10 +49,6 @@ pub fn run(a: &FixArgs) -> Result<i32> {
         .jobs
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
         .max(1);
-    // Only fails if a pool already exists, which is then used as it is.
-    let _ = rayon::ThreadPoolBuilder::new()
-        .num_threads(jobs)
-        .build_global();
     let job = Job {
         args: a,
         pipeline: Pipeline::new(rules, config),
