@@ -3,9 +3,8 @@
 //! ahead of the last one handed over, so at most `window` results wait in memory.
 //!
 //! With many small files, waking the caller for every result costs more than the work itself
-//! (a context switch per file), so each worker hands results over in batches of up to `batch`.
-//! A worker never waits while holding results: it sends its batch first, so the caller can
-//! always make progress.
+//! (a context switch per file), so each worker claims runs of up to `batch` consecutive items
+//! and hands each run over at once.
 
 use std::collections::BTreeMap;
 use std::ops::ControlFlow;
@@ -47,38 +46,26 @@ pub fn ordered<T, R, W, E>(
         for _ in 0..jobs.clamp(1, items.len().max(1)) {
             let tx = tx.clone();
             let (state, turn, work) = (&state, &turn, &work);
-            s.spawn(move || {
-                let mut held: Vec<(usize, R)> = Vec::with_capacity(batch);
-                loop {
-                    let i = {
-                        let mut st = lock(state);
-                        let must_wait = |st: &State| {
-                            !st.stop && st.next < items.len() && st.next >= st.emitted + window
-                        };
-                        if must_wait(&st) && !held.is_empty() {
-                            // Never wait on the caller while holding what it may be waiting for.
-                            drop(st);
-                            if tx.send(std::mem::take(&mut held)).is_err() {
-                                return;
-                            }
-                            st = lock(state);
-                        }
-                        while must_wait(&st) {
-                            st = turn.wait(st).unwrap_or_else(|e| e.into_inner());
-                        }
-                        if st.stop || st.next >= items.len() {
-                            break;
-                        }
-                        st.next += 1;
-                        st.next - 1
-                    };
-                    held.push((i, work(&items[i])));
-                    if held.len() >= batch && tx.send(std::mem::take(&mut held)).is_err() {
+            s.spawn(move || loop {
+                // Claim a run of consecutive items, so that each hand-over can be emitted
+                // at once instead of waiting for items other workers hold.
+                let range = {
+                    let mut st = lock(state);
+                    while !st.stop && st.next < items.len() && st.next >= st.emitted + window {
+                        st = turn.wait(st).unwrap_or_else(|e| e.into_inner());
+                    }
+                    if st.stop || st.next >= items.len() {
                         return;
                     }
-                }
-                if !held.is_empty() {
-                    let _ = tx.send(held);
+                    let n = batch
+                        .min(items.len() - st.next)
+                        .min(st.emitted + window - st.next);
+                    st.next += n;
+                    st.next - n..st.next
+                };
+                let done: Vec<(usize, R)> = range.map(|i| (i, work(&items[i]))).collect();
+                if tx.send(done).is_err() {
+                    return;
                 }
             });
         }
