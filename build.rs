@@ -2,7 +2,7 @@
 //! the library needs no runtime files and starts in well under a millisecond per table.
 //!
 //! Every dictionary tree of a config (a segmentation dict or one conversion step) becomes one
-//! leftmost-longest Aho-Corasick automaton over the union of its keys. OpenCC's choice at a
+//! trie over the union of its keys. OpenCC's choice at a
 //! position depends only on the longest key K that matches there (every other matching key is a
 //! prefix of K), so the group policies (`short_circuit`: first dict that matches; `union`:
 //! longest match, first dict on ties) are resolved here, per K, into "emit V, consume N bytes".
@@ -12,7 +12,6 @@ use std::fmt::Write as _;
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use daachorse::{CharwiseDoubleArrayAhoCorasickBuilder, MatchKind};
 use serde_json::Value;
 
 const CONFIGS: &[&str] = &[
@@ -114,7 +113,7 @@ fn load_dict(path: &Path) -> BTreeMap<String, Vec<String>> {
 }
 
 /// Packs a resolved entry into the automaton value: output offset (32 bits), output length
-/// (16), consumed bytes (15) and whether the entry leaves the text unchanged (1).
+/// (16), consumed bytes (15) and whether the consumed text is emitted unchanged (1).
 fn pack(out_start: usize, out_len: usize, consume: usize, identity: bool) -> u64 {
     assert!(out_start < 1 << 32 && out_len < 1 << 16 && consume < 1 << 15);
     out_start as u64 | (out_len as u64) << 32 | (consume as u64) << 48 | (identity as u64) << 63
@@ -140,12 +139,13 @@ fn main() {
     }
 
     let mut tables: Vec<String> = Vec::new();
+    let mut prefixes: Vec<Option<Vec<u16>>> = Vec::new();
     let mut table_of = |node: &Node, tables: &mut Vec<String>| -> usize {
         let sig = node.signature();
         if let Some(i) = tables.iter().position(|s| *s == sig) {
             return i;
         }
-        build_table(node, &dicts, &out_dir, tables.len());
+        prefixes.push(build_table(node, &dicts, &out_dir, tables.len()));
         tables.push(sig);
         tables.len() - 1
     };
@@ -187,11 +187,11 @@ fn main() {
         tables.len()
     )
     .expect("write");
-    code.push_str("pub(crate) static TABLE_AC: [&[u8]; TABLE_COUNT] = [\n");
+    code.push_str("pub(crate) static TABLE_BIN: [&[u8]; TABLE_COUNT] = [\n");
     for (i, sig) in tables.iter().enumerate() {
         writeln!(
             code,
-            "    include_bytes!(concat!(env!(\"OUT_DIR\"), \"/opencc/t{i}.ac\")), // {sig}"
+            "    include_bytes!(concat!(env!(\"OUT_DIR\"), \"/opencc/t{i}.bin\")), // {sig}"
         )
         .expect("write");
     }
@@ -201,6 +201,18 @@ fn main() {
             code,
             "    include_str!(concat!(env!(\"OUT_DIR\"), \"/opencc/t{i}.out\")),"
         )
+        .expect("write");
+    }
+    code.push_str("];\n");
+    code.push_str(
+        "/// Per table: the distinct first two bytes of its keys, when no key starts with ASCII.\n",
+    );
+    code.push_str("pub(crate) static TABLE_PREFIXES: [Option<&[u16]>; TABLE_COUNT] = [\n");
+    for p in &prefixes {
+        match p {
+            Some(v) => writeln!(code, "    Some(&{v:?}),"),
+            None => writeln!(code, "    None,"),
+        }
         .expect("write");
     }
     code.push_str("];\n\n");
@@ -214,7 +226,15 @@ fn main() {
     fs::write(out_dir.join("tables.rs"), code).expect("write tables.rs");
 }
 
-fn build_table(node: &Node, dicts: &Dicts, out_dir: &Path, index: usize) {
+/// Builds table `index` (`t{index}.bin`: a trie over the keys' characters, breadth-first, each
+/// node's edges sorted by character; `t{index}.out`: the emitted strings) and returns the
+/// distinct first two bytes of its keys (big-endian), or `None` when some key starts with ASCII.
+///
+/// t{index}.bin, little-endian: node count, edge count, Bloom words, Bloom shift (u32 each);
+/// nodes as (first edge u32, edge count u32, packed value u64, 0 = no key ends here); edges as
+/// (character u32, child node u32); a Bloom filter (u64 words) over the first two characters
+/// of every key of two or more characters.
+fn build_table(node: &Node, dicts: &Dicts, out_dir: &Path, index: usize) -> Option<Vec<u16>> {
     let mut names = Vec::new();
     node.leaves(&mut names);
     let keys: BTreeSet<&str> = names
@@ -229,22 +249,89 @@ fn build_table(node: &Node, dicts: &Dicts, out_dir: &Path, index: usize) {
         .collect();
     let mut out = String::new();
     let mut out_pos: HashMap<&str, usize> = HashMap::new();
-    let mut patvals = Vec::with_capacity(keys.len());
+    let mut prefixes = Some(BTreeSet::new());
+    let mut bigrams: Vec<(u32, u32)> = Vec::new();
+    // Trie with BTreeMap children, renumbered breadth-first below.
+    let mut trie: Vec<(BTreeMap<char, usize>, u64)> = vec![(BTreeMap::new(), 0)];
     for key in keys {
+        match key.as_bytes() {
+            [a, b, ..] if *a >= 0x80 => {
+                if let Some(p) = prefixes.as_mut() {
+                    p.insert(u16::from(*a) << 8 | u16::from(*b));
+                }
+            }
+            _ => prefixes = None,
+        }
         let (consume, value) = node.resolve(key, dicts).expect("a key always resolves");
         let start = *out_pos.entry(value).or_insert_with(|| {
             out.push_str(value);
             out.len() - value.len()
         });
-        let identity = consume == key.len() && value == key;
-        patvals.push((key, pack(start, value.len(), consume, identity)));
+        let identity = value == &key[..consume];
+        let packed = pack(start, value.len(), consume, identity);
+        let mut chars = key.chars();
+        if let (Some(c1), Some(c2)) = (chars.next(), chars.next()) {
+            bigrams.push((c1 as u32, c2 as u32));
+        }
+        let mut at = 0;
+        for c in key.chars() {
+            let next = trie.len();
+            at = *trie[at].0.entry(c).or_insert(next);
+            if at == next {
+                trie.push((BTreeMap::new(), 0));
+            }
+        }
+        trie[at].1 = packed;
     }
-    let pma = CharwiseDoubleArrayAhoCorasickBuilder::new()
-        .match_kind(MatchKind::LeftmostLongest)
-        .build_with_values(patvals)
-        .expect("build automaton");
-    fs::write(out_dir.join(format!("t{index}.ac")), pma.serialize()).expect("write automaton");
+    let mut order = vec![0usize];
+    let mut new_id = vec![0u32; trie.len()];
+    let mut i = 0;
+    while i < order.len() {
+        for &child in trie[order[i]].0.values() {
+            new_id[child] = order.len() as u32;
+            order.push(child);
+        }
+        i += 1;
+    }
+    let mut nodes = Vec::new();
+    let mut edges = Vec::new();
+    let mut edge_count = 0u32;
+    for &old in &order {
+        let (children, value) = &trie[old];
+        nodes.extend_from_slice(&edge_count.to_le_bytes());
+        nodes.extend_from_slice(&(children.len() as u32).to_le_bytes());
+        nodes.extend_from_slice(&value.to_le_bytes());
+        for (&c, &child) in children {
+            edges.extend_from_slice(&(c as u32).to_le_bytes());
+            edges.extend_from_slice(&new_id[child].to_le_bytes());
+            edge_count += 1;
+        }
+    }
+    // Bloom filter over the bigrams: 64 bits per bigram (about 1 % false positives), at most
+    // 256 KiB. Hash and sizing must match convert.rs.
+    let bits = (bigrams.len().max(1) * 64)
+        .next_power_of_two()
+        .clamp(1 << 10, 1 << 21);
+    let shift = 64 - bits.trailing_zeros();
+    let mut bloom = vec![0u64; bits / 64];
+    for (c1, c2) in bigrams {
+        let h = (u64::from(c1) << 21 | u64::from(c2)).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        let bit = (h >> shift) as usize;
+        bloom[bit / 64] |= 1 << (bit % 64);
+    }
+    let mut bin = Vec::new();
+    bin.extend_from_slice(&(order.len() as u32).to_le_bytes());
+    bin.extend_from_slice(&edge_count.to_le_bytes());
+    bin.extend_from_slice(&(bloom.len() as u32).to_le_bytes());
+    bin.extend_from_slice(&shift.to_le_bytes());
+    bin.extend_from_slice(&nodes);
+    bin.extend_from_slice(&edges);
+    for word in bloom {
+        bin.extend_from_slice(&word.to_le_bytes());
+    }
+    fs::write(out_dir.join(format!("t{index}.bin")), bin).expect("write trie");
     fs::write(out_dir.join(format!("t{index}.out")), out).expect("write outputs");
+    prefixes.map(|p| p.into_iter().collect())
 }
 
 /// Character classes for script detection, from the character dictionaries with all their

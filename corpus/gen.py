@@ -778,8 +778,15 @@ def check(binary, out, workers, show, json_path, timeout, only=None):
     cases = [json.loads(x) for x in (out / 'manifest.jsonl').read_text(encoding='utf-8').splitlines() if x]
     if only:
         cases = [c for c in cases if c['suite'] in only or c['kind'] in only]
+    results = []
     with concurrent.futures.ThreadPoolExecutor(max_workers=workers) as ex:
-        results = list(ex.map(lambda c: run_case(binary, out, c, timeout), cases))
+        futures = [ex.submit(run_case, binary, out, c, timeout) for c in cases]
+        for i, fut in enumerate(futures, 1):
+            results.append(fut.result())
+            if sys.stderr.isatty() and (i % 50 == 0 or i == len(futures)):
+                print(f'\r{i}/{len(futures)} cases run', end='', file=sys.stderr, flush=True)
+    if sys.stderr.isatty():
+        print(file=sys.stderr)
     by_kind = {}
     for c, (got, err) in zip(cases, results):
         exp = (out / c['expected']).read_text(encoding='utf-8')

@@ -11,7 +11,7 @@
 //! around pure ASCII — unless the other half is already full-width (`（AP)` → `（AP）`).
 
 use crate::clean::{
-    hit_blocks, is_cjk, is_han, is_shared_punct, line_bounds, settle, Editor, BLOCK,
+    between, hit_blocks, is_cjk, is_han, is_shared_punct, line_bounds, settle, Editor, BLOCK,
 };
 use crate::rule::{Fixed, RuleConfig};
 
@@ -50,7 +50,8 @@ fn punct_edits(text: &str) -> Vec<(usize, usize, String)> {
     let b = text.as_bytes();
     let mut edits: Vec<(usize, usize, &'static str)> = Vec::new();
     let mut i = 0;
-    for base in hit_blocks(b, |p, x, y, _, _| is_mark(x) & ((p >= 0x80) | (y >= 0x80))) {
+    let candidate = |p: u8, x: u8, y: u8, _, _| is_mark(x) & ((p | y) >= 0x80);
+    for base in hit_blocks(b, candidate) {
         i = i.max(base);
         let stop = (base + BLOCK).min(b.len());
         while i < stop {
@@ -282,21 +283,22 @@ fn is_cjk_script(c: char) -> bool {
 
 /// `width` rule: full-width letters and digits become ASCII; an ideographic space between
 /// Latin words becomes a space; in a line with no CJK script at all, full-width punctuation
-/// next to a letter or digit becomes ASCII. Chinese punctuation in Chinese text stays.
+/// after a letter or digit becomes ASCII. Chinese punctuation in Chinese text stays.
 pub fn width<'a>(text: &'a str, _cfg: &RuleConfig) -> Fixed<'a> {
     let b = text.as_bytes();
     let mut ed = Editor::new(text, "width");
     let mut i = 0;
+    let mut line = LineCache::default();
     for base in hit_blocks(b, width_candidate) {
         i = i.max(base);
         let stop = (base + BLOCK).min(b.len());
         while let Some(p) = memchr::memchr2(0xE3, 0xEF, b.get(i..stop).unwrap_or_default()) {
-            i = width_at(text, i + p, &mut ed);
+            i = width_at(text, i + p, &mut ed, &mut line);
         }
         // A run of full-width forms crossing into the next block is finished here, so that
         // `ＡＴ＆Ｔ` converts the same wherever the block edge falls.
         while i < b.len() && b[i] == 0xEF && matches!(b.get(i + 1), Some(0xBC | 0xBD)) {
-            i = width_at(text, i, &mut ed);
+            i = width_at(text, i, &mut ed, &mut line);
         }
     }
     ed.finish()
@@ -308,18 +310,39 @@ fn ascii_alnum(b: u8) -> bool {
 }
 
 /// Block pre-scan: a full-width letter or digit (EF BC 90–99, EF BC A1–BA, EF BD 81–9A),
-/// U+3000 (E3 80 80), or a full-width form with an ASCII letter or digit beside it.
+/// U+3000 (E3 80 80), or a full-width form right after an ASCII letter or digit.
 #[inline(always)]
-fn width_candidate(p: u8, x: u8, y: u8, z: u8, v: u8) -> bool {
+fn width_candidate(p: u8, x: u8, y: u8, z: u8, _v: u8) -> bool {
     let fw = (x == 0xEF) & ((y == 0xBC) | (y == 0xBD));
-    let alnum = ((y == 0xBC) & ((0x90..=0x99).contains(&z) | (0xA1..=0xBA).contains(&z)))
-        | ((y == 0xBD) & (0x81..=0x9A).contains(&z));
+    let alnum = ((y == 0xBC) & (between(z, 0x90, 0x99) | between(z, 0xA1, 0xBA)))
+        | ((y == 0xBD) & between(z, 0x81, 0x9A));
     let ideo_space = (x == 0xE3) & (y == 0x80) & (z == 0x80);
-    (fw & (alnum | ascii_alnum(p) | ascii_alnum(v))) | ideo_space
+    (fw & (alnum | ascii_alnum(p))) | ideo_space
+}
+
+/// Whether the line last looked at has CJK script, so a long line is scanned once, not once
+/// per full-width mark in it.
+#[derive(Default)]
+struct LineCache {
+    span: Option<(usize, usize, bool)>,
+}
+
+impl LineCache {
+    fn has_cjk(&mut self, text: &str, at: usize) -> bool {
+        if let Some((ls, le, v)) = self.span {
+            if ls <= at && at < le {
+                return v;
+            }
+        }
+        let (ls, le) = line_bounds(text, at);
+        let v = text[ls..le].chars().any(is_cjk_script);
+        self.span = Some((ls, le.max(at + 1), v));
+        v
+    }
 }
 
 /// Handle a possible full-width char at `s`; returns where scanning resumes.
-fn width_at(text: &str, s: usize, ed: &mut Editor<'_>) -> usize {
+fn width_at(text: &str, s: usize, ed: &mut Editor<'_>, line: &mut LineCache) -> usize {
     let b = text.as_bytes();
     let is_fw = b[s] == 0xEF && matches!(b.get(s + 1), Some(0xBC | 0xBD));
     let is_ideo_space = b[s] == 0xE3 && b.get(s + 1) == Some(&0x80) && b.get(s + 2) == Some(&0x80);
@@ -340,15 +363,12 @@ fn width_at(text: &str, s: usize, ed: &mut Editor<'_>) -> usize {
             ed.replace(s, e, " ");
         }
     } else if ('\u{FF01}'..='\u{FF5E}').contains(&c) {
-        let l = text[..s].chars().next_back();
-        let r = text[e..].chars().next();
-        if latin_word_char(l) || latin_word_char(r) {
-            let (ls, le) = line_bounds(text, s);
-            if !text[ls..le].chars().any(is_cjk_script) {
-                if let Some(a) = char::from_u32(c as u32 - 0xFEE0) {
-                    let mut buf = [0u8; 4];
-                    ed.replace(s, e, a.encode_utf8(&mut buf));
-                }
+        // Only after a letter or digit (`Hello，world`): checking the other side too would
+        // make the pre-scan twice as slow for a case English text hardly has.
+        if latin_word_char(text[..s].chars().next_back()) && !line.has_cjk(text, s) {
+            if let Some(a) = char::from_u32(c as u32 - 0xFEE0) {
+                let mut buf = [0u8; 4];
+                ed.replace(s, e, a.encode_utf8(&mut buf));
             }
         }
     }

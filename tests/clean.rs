@@ -444,6 +444,33 @@ fn results_do_not_depend_on_block_edges() {
     }
 }
 
+/// One huge line full of things the rules look at must be handled in linear time (a rule
+/// that rescans the line per hit would take minutes here).
+#[test]
+fn long_lines_stay_linear() {
+    let cfg = RuleConfig::default();
+    let pieces = [
+        "a > b ", "<!-- ", "Hello，", "中(文", "<script>", "區(qū)", "&amp;", "?/p", "\u{200B}",
+    ];
+    for piece in pieces {
+        let line = piece.repeat(200_000 / piece.len());
+        let start = std::time::Instant::now();
+        for r in zhfix::RULES.iter().filter(|r| r.name != "mojibake") {
+            let once = (r.apply)(&line, &cfg).text.into_owned();
+            assert!(
+                once.len() <= line.len() + line.len() / 2,
+                "{} grew {piece:?}",
+                r.name
+            );
+        }
+        assert!(
+            start.elapsed().as_secs() < 20,
+            "{piece:?} took {:?}",
+            start.elapsed()
+        );
+    }
+}
+
 /// An article we wrote, damaged the way the real scraped seed was: pinyin leaked after
 /// Traditional characters, ASCII punctuation between hanzi, a lost `<` before `/p>`.
 #[test]
@@ -580,6 +607,15 @@ proptest! {
     #[test]
     fn canonical_chinese_is_untouched_by_default_rules(s in canonical_chinese()) {
         prop_assert_eq!(default_pipeline(&s), s);
+    }
+
+    #[test]
+    fn no_rule_panics_on_any_string(s in any::<String>()) {
+        let cfg = RuleConfig { spacing: Spacing::Remove, quotes: Quotes::Tw, nfkc: true };
+        for r in zhfix::RULES {
+            let _ = (r.apply)(&s, &cfg);
+            let _ = (r.apply)(&s, &RuleConfig::default());
+        }
     }
 
     #[test]

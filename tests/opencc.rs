@@ -111,3 +111,55 @@ fn arbitrary_unicode_never_panics_and_keeps_line_count() {
         assert!(out.contains('\0'), "{config}");
     }
 }
+
+mod properties {
+    use proptest::prelude::*;
+    use zhfix::script::{converter, Config};
+
+    /// Characters that start or continue dictionary keys in several configs, IDS operators,
+    /// line breaks, ASCII and a supplementary-plane character.
+    const ALPHABET: &[char] = &[
+        '发',
+        '頭',
+        '髮',
+        '头',
+        '软',
+        '件',
+        '體',
+        '著',
+        '么',
+        '裏',
+        '里',
+        '台',
+        '灣',
+        '干',
+        '乾',
+        '⿰',
+        '⿱',
+        '⿲',
+        '\n',
+        '\r',
+        'a',
+        ' ',
+        '，',
+        '\u{20000}',
+        '\u{F900}',
+        '\0',
+    ];
+
+    fn text() -> impl Strategy<Value = String> {
+        prop::collection::vec(prop::sample::select(ALPHABET), 0..40)
+            .prop_map(|chars| chars.into_iter().collect())
+    }
+
+    proptest! {
+        #[test]
+        fn whole_text_equals_line_by_line(s in text(), i in 0..Config::ALL.len()) {
+            let c = converter(Config::ALL[i]);
+            let whole = c.convert(&s);
+            let by_line: String = s.split_inclusive('\n').map(|l| c.convert(l)).collect();
+            prop_assert_eq!(whole.as_ref(), by_line.as_str());
+            prop_assert_eq!(whole.matches('\n').count(), s.matches('\n').count());
+        }
+    }
+}

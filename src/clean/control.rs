@@ -8,7 +8,7 @@
 //! Line endings: lone CR, CRLF and LF are counted in the text the rule is given; the minority
 //! kinds are rewritten to the most common one (ties favour LF, then CRLF).
 
-use super::{hit_blocks, Editor, BLOCK};
+use super::{between, hit_blocks, Editor, BLOCK};
 use crate::rule::{Fixed, RuleConfig};
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -48,10 +48,9 @@ static INTERESTING: [bool; 256] = {
 #[inline(always)]
 fn candidate(_p: u8, x: u8, y: u8, z: u8, _v: u8) -> bool {
     let c0 = (x < 0x20) & (x != b'\t') & (x != b'\n');
-    let c1 = (x == 0xC2) & (0x80..=0x9F).contains(&y);
+    let c1 = (x == 0xC2) & between(y, 0x80, 0x9F);
     // U+200B..U+200D = E2 80 8B..8D, U+2060 = E2 81 A0, U+FEFF = EF BB BF.
-    let zw =
-        (x == 0xE2) & (((y == 0x80) & (0x8B..=0x8D).contains(&z)) | ((y == 0x81) & (z == 0xA0)));
+    let zw = (x == 0xE2) & (((y == 0x80) & between(z, 0x8B, 0x8D)) | ((y == 0x81) & (z == 0xA0)));
     let bom = (x == 0xEF) & (y == 0xBB) & (z == 0xBF);
     c0 | (x == 0x7F) | c1 | zw | bom
 }

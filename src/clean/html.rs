@@ -50,12 +50,14 @@ fn edits(text: &str) -> Vec<Edit> {
 
 fn line_edits(text: &str, ls: usize, le: usize, out: &mut Vec<Edit>) {
     let line = &text.as_bytes()[..le];
+    let trimmed_end = ls + text[ls..le].trim_end().len();
     let mut items: Vec<Item> = Vec::new();
+    let mut seen = Unclosed::default();
     let mut i = ls;
     while let Some(p) = memchr::memchr3(b'<', b'&', b'>', &line[i..]) {
         let at = i + p;
         let found = match line[at] {
-            b'<' => parse_tag(text, at, le).map(|(end, block)| Item {
+            b'<' => parse_tag(text, at, le, &mut seen).map(|(end, block)| Item {
                 start: at,
                 end,
                 kind: Kind::Tag { block },
@@ -65,7 +67,7 @@ fn line_edits(text: &str, ls: usize, le: usize, out: &mut Vec<Edit>) {
                 end,
                 kind: Kind::Text(s),
             }),
-            _ => remnant_start(text, ls, at, le).map(|start| Item {
+            _ => remnant_start(text, ls, at, trimmed_end).map(|start| Item {
                 start,
                 end: at + 1,
                 kind: Kind::Tag { block: true },
@@ -81,6 +83,7 @@ fn line_edits(text: &str, ls: usize, le: usize, out: &mut Vec<Edit>) {
     }
     let mut k = 0;
     while k < items.len() {
+        let first_item = k == 0;
         match &items[k].kind {
             Kind::Text(s) => {
                 out.push((items[k].start, items[k].end, s.clone()));
@@ -104,8 +107,10 @@ fn line_edits(text: &str, ls: usize, le: usize, out: &mut Vec<Edit>) {
                         _ => break,
                     }
                 }
-                let at_start = text[ls..start].trim().is_empty();
-                let at_end = text[end..le].trim().is_empty();
+                // Runs absorb the spaces between tags, so only the first item can start the
+                // line and only the last can end it (this keeps long lines linear).
+                let at_start = first_item && text[ls..start].trim().is_empty();
+                let at_end = k == items.len() && text[end..le].trim().is_empty();
                 let after = if block && !at_start && !at_end {
                     "\n"
                 } else {
@@ -191,19 +196,27 @@ fn element(name: &str) -> Option<bool> {
 const MAX_TAG: usize = 4096;
 
 /// A tag starting at `at` (`<`) on the line ending at `le`: its end and whether it is a block tag.
-fn parse_tag(text: &str, at: usize, le: usize) -> Option<(usize, bool)> {
+fn parse_tag(text: &str, at: usize, le: usize, seen: &mut Unclosed) -> Option<(usize, bool)> {
     let b = &text.as_bytes()[..le];
     let mut i = at + 1;
     if b.get(i..i + 3) == Some(b"!--") {
-        let end = memchr::memmem::find(&b[i + 3..], b"-->")? + i + 3 + 3;
-        return Some((end, false));
+        if seen.comment {
+            return None;
+        }
+        let Some(p) = memchr::memmem::find(&b[i + 3..], b"-->") else {
+            // No later `<!--` on this line can be closed either.
+            seen.comment = true;
+            return None;
+        };
+        return Some((i + 3 + p + 3, false));
     }
     if b.get(i) == Some(&b'!') {
         // <!DOCTYPE html>
         if !b.get(i + 1)?.is_ascii_alphabetic() {
             return None;
         }
-        let end = memchr::memchr(b'>', &b[i..])? + i + 1;
+        let lim = (i + MAX_TAG).min(b.len());
+        let end = memchr::memchr(b'>', &b[i..lim])? + i + 1;
         return Some((end, true));
     }
     let closing = b.get(i) == Some(&b'/');
@@ -225,16 +238,44 @@ fn parse_tag(text: &str, at: usize, le: usize) -> Option<(usize, bool)> {
         _ => return None,
     };
     // The contents of <script> and <style> are not text.
-    if !closing && (name.eq_ignore_ascii_case("script") || name.eq_ignore_ascii_case("style")) {
-        let lower = text[end..le].to_ascii_lowercase();
-        let close = format!("</{}", name.to_ascii_lowercase());
-        if let Some(p) = lower.find(&close) {
-            if let Some(q) = memchr::memchr(b'>', &b[end + p..]) {
-                return Some((end + p + q + 1, block));
+    let script = name.eq_ignore_ascii_case("script");
+    if !closing && (script || name.eq_ignore_ascii_case("style")) {
+        let flag = if script {
+            &mut seen.script
+        } else {
+            &mut seen.style
+        };
+        if !*flag {
+            match find_close(b, end, name) {
+                Some(e) => return Some((e, block)),
+                None => *flag = true,
             }
         }
     }
     Some((end, block))
+}
+
+/// End of the first `</name ...>` (any case) at or after `from`.
+fn find_close(b: &[u8], from: usize, name: &str) -> Option<usize> {
+    let n = name.len();
+    for p in memchr::memchr_iter(b'<', &b[from..]).map(|p| p + from) {
+        if b.get(p + 1) == Some(&b'/')
+            && b.get(p + 2..p + 2 + n)
+                .is_some_and(|t| t.eq_ignore_ascii_case(name.as_bytes()))
+        {
+            return memchr::memchr(b'>', &b[p..]).map(|q| p + q + 1);
+        }
+    }
+    None
+}
+
+/// Openers already known to have no closer later on the current line, so that a line of many
+/// unclosed `<!--` or `<script>` is scanned once, not once per opener.
+#[derive(Default)]
+struct Unclosed {
+    comment: bool,
+    script: bool,
+    style: bool,
 }
 
 /// End of a tag whose attributes start at `i` (quoted values may hold `>`).
@@ -256,9 +297,9 @@ fn attrs_end(b: &[u8], at: usize, mut i: usize) -> Option<usize> {
 }
 
 /// A closing-tag remnant whose `<` was lost (`?/p>`, `/div>`), ending with the `>` at `gt`,
-/// accepted only at the end of a line: its start.
-fn remnant_start(text: &str, ls: usize, gt: usize, le: usize) -> Option<usize> {
-    if !text[gt + 1..le].trim().is_empty() {
+/// accepted only at the end of a line (`trimmed_end`, trailing whitespace excluded): its start.
+fn remnant_start(text: &str, ls: usize, gt: usize, trimmed_end: usize) -> Option<usize> {
+    if gt + 1 != trimmed_end {
         return None;
     }
     let b = text.as_bytes();

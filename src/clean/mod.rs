@@ -196,7 +196,7 @@ fn common_suffix(a: &str, b: &str) -> usize {
 }
 
 /// Bytes per block of the [`hit_blocks`] pre-scan.
-pub(crate) const BLOCK: usize = 32;
+pub(crate) const BLOCK: usize = 64;
 
 /// Starts of the `BLOCK`-byte blocks of `b` in which `pred(prev, x, next1, next2, next3)` holds
 /// for some byte `x` (neighbours outside `b` read as a space). The predicate is plain
@@ -206,24 +206,37 @@ pub(crate) fn hit_blocks<F>(b: &[u8], pred: F) -> impl Iterator<Item = usize> + 
 where
     F: Fn(u8, u8, u8, u8, u8) -> bool + 'static,
 {
-    (0..b.len()).step_by(BLOCK).filter(move |&base| {
-        let w = window(b, base);
-        let mut acc = false;
-        for k in 0..BLOCK {
-            acc |= pred(w[k], w[k + 1], w[k + 2], w[k + 3], w[k + 4]);
+    let n = b.len();
+    (0..n).step_by(BLOCK).filter(move |&base| {
+        if base >= 1 && base + BLOCK + 3 <= n {
+            if let Ok(w) = <&[u8; BLOCK + 4]>::try_from(&b[base - 1..base + BLOCK + 3]) {
+                return block_any(w, &pred);
+            }
         }
-        acc
+        block_any(&padded(b, base), &pred)
     })
 }
 
-/// `b[base-1 .. base+BLOCK+3]`, padded with spaces at either end of `b`.
 #[inline(always)]
-fn window(b: &[u8], base: usize) -> [u8; BLOCK + 4] {
-    if base >= 1 && base + BLOCK + 3 <= b.len() {
-        if let Ok(w) = <[u8; BLOCK + 4]>::try_from(&b[base - 1..base + BLOCK + 3]) {
-            return w;
-        }
+fn block_any<F>(w: &[u8; BLOCK + 4], pred: &F) -> bool
+where
+    F: Fn(u8, u8, u8, u8, u8) -> bool,
+{
+    let mut acc = 0u8;
+    for k in 0..BLOCK {
+        acc |= u8::from(pred(w[k], w[k + 1], w[k + 2], w[k + 3], w[k + 4]));
     }
+    acc != 0
+}
+
+/// `lo <= x <= hi` without branches.
+#[inline(always)]
+pub(crate) fn between(x: u8, lo: u8, hi: u8) -> bool {
+    x.wrapping_sub(lo) <= hi - lo
+}
+
+/// `b[base-1 .. base+BLOCK+3]` at either end of `b`, padded with spaces.
+fn padded(b: &[u8], base: usize) -> [u8; BLOCK + 4] {
     let mut w = [b' '; BLOCK + 4];
     for (k, slot) in w.iter_mut().enumerate() {
         if let Some(&x) = (base + k).checked_sub(1).and_then(|j| b.get(j)) {

@@ -3,7 +3,7 @@
 
 use unicode_normalization::{is_nfc_quick, is_nfkc_quick, IsNormalized, UnicodeNormalization};
 
-use super::{hit_blocks, is_han, line_bounds, Editor, BLOCK};
+use super::{between, hit_blocks, is_han, line_bounds, Editor, BLOCK};
 use crate::rule::{Fixed, Quotes, RuleConfig, Spacing};
 
 /// Could the UTF-8 sequence starting with `x, y, z` be anything but NFC-stable? False for
@@ -13,8 +13,7 @@ use crate::rule::{Fixed, Quotes, RuleConfig, Spacing};
 #[inline(always)]
 fn suspicious(x: u8, y: u8, z: u8) -> bool {
     let multi = x >= 0xCC;
-    let cjk =
-        (0xE3..=0xE9).contains(&x) & !((x == 0xE3) & (y == 0x82) & ((z == 0x99) | (z == 0x9A)));
+    let cjk = between(x, 0xE3, 0xE9) & !((x == 0xE3) & (y == 0x82) & ((z == 0x99) | (z == 0x9A)));
     let fullwidth = (x == 0xEF) & (y >= 0xBC);
     let punct = (x == 0xE2)
         & !(((y == 0x80) & ((z == 0x80) | (z == 0x81))) | (y == 0x84) | (y == 0x8C) | (y == 0xAB));

@@ -86,13 +86,22 @@ fn acceptable(c: char) -> bool {
 fn build(enc: &'static encoding_rs::Encoding) -> Table {
     let mut pairs = vec!['\0'; 126 * 192];
     let mut encode = HashMap::new();
+    let big5 = enc == encoding_rs::BIG5;
+    let mut buf = [0u8; 16];
     for lead in 0x81u8..=0xFE {
         for trail in 0x40u8..=0xFE {
             let Some(i) = pair_index(lead, trail) else {
                 continue;
             };
-            let bytes = [lead, trail];
-            let Some(s) = enc.decode_without_bom_handling_and_without_replacement(&bytes) else {
+            // One decoder call per pair into a stack buffer: this runs once per process, on
+            // the first suspicious line, and must stay in the low milliseconds.
+            let (res, _, n) = enc
+                .new_decoder_without_bom_handling()
+                .decode_to_utf8_without_replacement(&[lead, trail], &mut buf, true);
+            if res != encoding_rs::DecoderResult::InputEmpty {
+                continue;
+            }
+            let Ok(s) = std::str::from_utf8(&buf[..n]) else {
                 continue;
             };
             let mut it = s.chars();
@@ -103,21 +112,28 @@ fn build(enc: &'static encoding_rs::Encoding) -> Table {
                 continue;
             }
             pairs[i] = c;
-            // The inverse is what the encoder writes (it matters where two pairs decode alike).
-            let mut buf = [0u8; 8];
-            let mut tmp = [0u8; 4];
-            let (res, _, n) = enc.new_encoder().encode_from_utf8_without_replacement(
-                c.encode_utf8(&mut tmp),
-                &mut buf,
-                true,
-            );
-            if res == encoding_rs::EncoderResult::InputEmpty && n == 2 {
-                encode.insert(c, [buf[0], buf[1]]);
+            // The inverse is what the WHATWG encoder writes: Big5 never encodes the HKSCS rows
+            // below A1 and takes the last of two pairs for six code points; otherwise the first.
+            if big5 && lead < 0xA1 {
+                continue;
+            }
+            let last = big5
+                && matches!(
+                    c as u32,
+                    0x2550 | 0x255E | 0x2561 | 0x256A | 0x5341 | 0x5345
+                );
+            if last || !encode.contains_key(&c) {
+                encode.insert(c, [lead, trail]);
             }
         }
     }
     let mut singles = ['\0'; 128];
     let mut single_encode = HashMap::new();
+    if enc == encoding_rs::GBK {
+        // WHATWG GBK (what browsers and encoding_rs decode) reads a lone 0x80 as the euro sign.
+        singles[0] = '\u{20AC}';
+        single_encode.insert('\u{20AC}', 0x80);
+    }
     if enc == encoding_rs::SHIFT_JIS {
         for b in 0xA1u8..=0xDF {
             let c = char::from_u32(0xFF61 + (b - 0xA1) as u32).unwrap_or('\0');
@@ -173,11 +189,13 @@ pub fn encode_char(enc: Enc, c: char, lossy: bool, out: &mut Vec<u8>) -> bool {
             let Some(t) = table(enc) else {
                 return false;
             };
-            if let Some(p) = t.encode.get(&c) {
-                out.extend_from_slice(p);
-                true
-            } else if let Some(&b) = t.single_encode.get(&c) {
+            // Single bytes first: GBK's euro sign has both 0x80 and A2E3, and a reader that
+            // produced € from one byte is what we are undoing.
+            if let Some(&b) = t.single_encode.get(&c) {
                 out.push(b);
+                true
+            } else if let Some(p) = t.encode.get(&c) {
+                out.extend_from_slice(p);
                 true
             } else {
                 false

@@ -118,6 +118,32 @@ fn han_pair_mean(line: &str) -> Option<f32> {
     (n >= 4).then(|| sum / n as f32)
 }
 
+/// Mean log-probability a repaired span must reach (lost characters aside): ordinary Chinese
+/// is near -6; a "repair" made of rare characters is another wrong reading.
+const MIN_MEAN: f32 = -10.5;
+
+fn is_kana(c: char) -> bool {
+    matches!(c as u32, 0x3041..=0x309F | 0x30A1..=0x30FA | 0xFF66..=0xFF9D)
+}
+
+/// Does a repaired span read like text?
+fn reads_as_text(s: &str) -> bool {
+    let (mut n, mut sum, mut prev) = (0usize, 0.0f32, None);
+    for c in s.chars() {
+        // ASCII carried through unchanged says nothing about the repair; judge the rest.
+        if c != '\u{FFFD}' && !c.is_ascii() {
+            sum += model::logp(prev, c);
+            n += 1;
+        }
+        prev = Some(c);
+    }
+    // Only U+FFFD and ASCII: nothing was recovered, so nothing is worth changing.
+    if n == 0 {
+        return !s.contains('\u{FFFD}');
+    }
+    sum / n as f32 >= MIN_MEAN
+}
+
 /// Handicap (nats) of a two-step repair against one-step ones.
 const SECOND_STEP: f32 = 15.0;
 
@@ -283,12 +309,50 @@ fn fix_line(line: &str) -> Option<(String, Vec<Edit>)> {
         });
     }
     edits.sort_by_key(|e| e.start);
+    let fin = apply(&mid, &second);
     for e in &mut edits {
         e.new_start = forward(&second, forward(&first, e.start));
         e.new_end = forward(&second, forward(&first, e.end));
     }
-    let fin = apply(&mid, &second);
-    Some((fin, edits))
+    // Last checks on what the line would become; a failed edit is dropped, the others stand
+    // (edits never share characters, so each can be undone alone).
+    let japanese = fin.chars().any(is_kana);
+    let keep: Vec<bool> = edits
+        .iter()
+        .map(|e| {
+            let before = line.get(e.start..e.end).unwrap_or("");
+            let after = fin.get(e.new_start..e.new_end).unwrap_or("");
+            // Kana left in the line means Japanese text: kana a repair removed were real.
+            let kana_ok = !(japanese && before.chars().any(is_kana));
+            // 锟斤拷 turned back into U+FFFD (and whatever survived) is a loss marker, not text.
+            kana_ok && (reads_as_text(after) || before.contains("锟斤拷"))
+        })
+        .collect();
+    if keep.iter().all(|&k| k) {
+        return Some((fin, edits));
+    }
+    let mut out = String::with_capacity(line.len());
+    let mut kept = Vec::new();
+    let mut pos = 0;
+    for (e, k) in edits.into_iter().zip(keep) {
+        if !k {
+            continue;
+        }
+        out.push_str(line.get(pos..e.start).unwrap_or(""));
+        let new_start = out.len();
+        out.push_str(fin.get(e.new_start..e.new_end).unwrap_or(""));
+        pos = e.end;
+        kept.push(Edit {
+            new_start,
+            new_end: out.len(),
+            ..e
+        });
+    }
+    if kept.is_empty() {
+        return None;
+    }
+    out.push_str(line.get(pos..).unwrap_or(""));
+    Some((out, kept))
 }
 
 /// `mojibake` rule.
@@ -333,7 +397,332 @@ pub fn mojibake<'a>(text: &'a str, _cfg: &RuleConfig) -> Fixed<'a> {
     }
 }
 
-/// Damage found in `text` (repairable or not), for `detect` reports.
-pub fn scan_damage(_text: &str) -> Vec<Damage> {
-    Vec::new()
+/// Damage found in `text` (repairable or not), for `detect` reports. Spans are in order and
+/// do not overlap.
+pub fn scan_damage(text: &str) -> Vec<Damage> {
+    let mut out = Vec::new();
+    let mut pos = 0;
+    for line in text.split_inclusive('\n') {
+        let body = line.strip_suffix('\n').unwrap_or(line);
+        let mut found = Vec::new();
+        if let Some((new_body, edits)) = fix_line(body) {
+            for e in edits {
+                // A repair that leaves U+FFFD behind (lost bytes, 锟斤拷 undone) is still a loss.
+                let after = new_body.get(e.new_start..e.new_end).unwrap_or("");
+                found.push(Damage {
+                    kind: "mojibake",
+                    start: pos + e.start,
+                    end: pos + e.end,
+                    lossy: e.note.contains("(lossy)") || after.contains('\u{FFFD}'),
+                });
+            }
+        }
+        for d in lost_spans(body) {
+            let d = Damage {
+                start: pos + d.start,
+                end: pos + d.end,
+                ..d
+            };
+            // A lossy repair already covers its own U+FFFD.
+            if !found.iter().any(|f| f.start < d.end && d.start < f.end) {
+                found.push(d);
+            }
+        }
+        found.sort_by_key(|d| d.start);
+        out.extend(found);
+        pos += line.len();
+    }
+    out
+}
+
+/// Question particles after which a half-width `?` between Han is punctuation, not a loss.
+const QUESTION_PARTICLES: &str = "吗呢吧么嘛啊呀哪谁嗎麼";
+
+/// Irreversible damage on one line: U+FFFD runs, 锟斤拷 runs (U+FFFD saved as UTF-8 and read
+/// as GBK), 烫烫烫 / 屯屯屯 (uninitialised memory printed as GBK), `?` standing for a Han
+/// character an encoder could not write.
+fn lost_spans(line: &str) -> Vec<Damage> {
+    let mut out = Vec::new();
+    let chars: Vec<(usize, char)> = line.char_indices().collect();
+    let end_of = |k: usize| chars.get(k).map_or(line.len(), |&(b, _)| b);
+    let mut k = 0;
+    while k < chars.len() {
+        let (start, c) = chars[k];
+        let run = |k: usize, pat: &[char]| {
+            let mut j = k;
+            while j < chars.len() && pat.contains(&chars[j].1) {
+                j += 1;
+            }
+            j
+        };
+        let (j, kind) = match c {
+            '\u{FFFD}' => (run(k, &['\u{FFFD}']), "replacement"),
+            '锟' | '斤' | '拷' if line[start..].starts_with("锟斤拷") => {
+                (run(k, &['锟', '斤', '拷']), "kunjinkao")
+            }
+            '烫' | '屯'
+                if line[start..].starts_with("烫烫烫") || line[start..].starts_with("屯屯屯") =>
+            {
+                (run(k, &[c]), "uninitialized")
+            }
+            '?' => {
+                let j = run(k, &['?']);
+                let before = k.checked_sub(1).map(|i| chars[i].1);
+                let after = chars.get(j).map(|x| x.1);
+                let han = |c: Option<char>| c.is_some_and(model::is_han);
+                let question = before.is_some_and(|b| QUESTION_PARTICLES.contains(b));
+                if han(before) && han(after) && (j - k >= 2 || !question) {
+                    (j, "lost_char")
+                } else {
+                    (j, "")
+                }
+            }
+            _ => (k + 1, ""),
+        };
+        if !kind.is_empty() {
+            out.push(Damage {
+                kind,
+                start,
+                end: end_of(j),
+                lossy: true,
+            });
+        }
+        k = j.max(k + 1);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use encoding_rs::{Encoding, BIG5, GBK, SHIFT_JIS, UTF_8, WINDOWS_1252};
+
+    const SIMP: &[&str] = &[
+        "今天下午，市政府召开新闻发布会，介绍了今年城市建设的主要成果。",
+        "我们的经济发展面临新的挑战。",
+        "他说：“这个问题必须尽快解决。”",
+        "发展",
+    ];
+    const TRAD: &[&str] = &[
+        "今天下午，市政府召開新聞發布會，介紹了今年城市建設的主要成果。",
+        "我們的經濟發展面臨新的挑戰。",
+        "他說：「這個問題必須儘快解決。」",
+    ];
+
+    fn fix(s: &str) -> String {
+        mojibake(s, &RuleConfig::default()).text.into_owned()
+    }
+
+    /// Bytes of `text` in `writer`, misread by `reader` (None = Latin-1).
+    fn garble(text: &str, writer: &'static Encoding, reader: Option<&'static Encoding>) -> String {
+        let (bytes, _, bad) = writer.encode(text);
+        assert!(!bad, "{text} not encodable in {}", writer.name());
+        match reader {
+            None => bytes.iter().map(|&b| b as char).collect(),
+            Some(r) => {
+                let (s, bad) = r.decode_without_bom_handling(&bytes);
+                assert!(
+                    !bad,
+                    "{text}: {} bytes invalid in {}",
+                    writer.name(),
+                    r.name()
+                );
+                s.into_owned()
+            }
+        }
+    }
+
+    fn assert_repairs(text: &str, garbled: &str, chain: &str) {
+        assert_ne!(text, garbled);
+        let f = mojibake(garbled, &RuleConfig::default());
+        assert_eq!(f.text, text, "{chain}: {garbled:?}");
+        assert!(
+            f.changes.iter().any(|c| c.note.as_deref() == Some(chain)),
+            "{chain}: {:?}",
+            f.changes
+        );
+    }
+
+    #[test]
+    fn utf8_read_as_single_byte_encodings() {
+        for t in SIMP.iter().chain(TRAD) {
+            assert_repairs(t, &garble(t, UTF_8, None), "utf-8 → read as latin-1");
+            let cp = garble(t, UTF_8, Some(WINDOWS_1252));
+            let want = if cp.chars().any(codec::is_cp1252_special) {
+                "utf-8 → read as windows-1252"
+            } else {
+                "utf-8 → read as latin-1"
+            };
+            assert_repairs(t, &cp, want);
+        }
+    }
+
+    #[test]
+    fn legacy_read_as_single_byte_encodings() {
+        for t in SIMP {
+            assert_repairs(t, &garble(t, GBK, None), "gbk → read as latin-1");
+        }
+        for t in TRAD {
+            assert_repairs(t, &garble(t, BIG5, None), "big5 → read as latin-1");
+        }
+    }
+
+    #[test]
+    fn utf8_read_as_gbk_and_shift_jis() {
+        assert_eq!(fix("鍙戝睍"), "发展");
+        for t in ["经济发展", "今天下午", "市政府召開新聞發布會"] {
+            assert_repairs(t, &garble(t, UTF_8, Some(GBK)), "utf-8 → read as gbk");
+        }
+        // Shift_JIS needs text whose UTF-8 bytes all pair up; this one does.
+        let t = "今天下午";
+        let g = garble(t, UTF_8, Some(SHIFT_JIS));
+        assert_eq!(fix(&g), t, "{g}");
+    }
+
+    #[test]
+    fn gbk_and_big5_read_as_each_other() {
+        let t = "我们的经济发展";
+        assert_repairs(t, &garble(t, GBK, Some(BIG5)), "gbk → read as big5");
+        let t = "經濟發展";
+        assert_repairs(t, &garble(t, BIG5, Some(GBK)), "big5 → read as gbk");
+    }
+
+    #[test]
+    fn double_utf8() {
+        let t = SIMP[0];
+        let once = garble(t, UTF_8, Some(WINDOWS_1252));
+        let twice = garble(&once, UTF_8, Some(WINDOWS_1252));
+        let f = mojibake(&twice, &RuleConfig::default());
+        assert_eq!(f.text, t);
+        assert_eq!(f.changes.len(), 1);
+        assert_eq!(
+            f.changes[0].note.as_deref(),
+            Some("utf-8 → read as windows-1252 → utf-8 → read as windows-1252")
+        );
+    }
+
+    #[test]
+    fn only_the_garbled_paragraph_changes() {
+        let title = "市政府召開新聞發布會";
+        let bad = garble(title, UTF_8, Some(GBK));
+        let doc = format!("{}\n{}\n{bad}\n{}\n", SIMP[0], TRAD[0], TRAD[2]);
+        let f = mojibake(&doc, &RuleConfig::default());
+        assert_eq!(
+            f.text,
+            format!("{}\n{}\n{title}\n{}\n", SIMP[0], TRAD[0], TRAD[2])
+        );
+        assert_eq!(f.changes.len(), 1);
+        let c = &f.changes[0];
+        assert_eq!(&doc[c.start..c.end], bad);
+        assert_eq!(c.after, title);
+    }
+
+    #[test]
+    fn garbled_field_inside_a_clean_line() {
+        let bad = garble("经济发展", UTF_8, None);
+        let line = format!("标题：{bad}，作者：张三");
+        let f = mojibake(&line, &RuleConfig::default());
+        assert_eq!(f.text, "标题：经济发展，作者：张三");
+        assert_eq!(f.changes.len(), 1);
+        assert_eq!(f.changes[0].before, bad);
+    }
+
+    #[test]
+    fn clean_text_never_changes() {
+        for t in [
+            SIMP[0],
+            TRAD[0],
+            TRAD[2],
+            "日本語のテキストです。カタカナとひらがな。",
+            "한국어 텍스트입니다.",
+            "café, Zürich, naïve, São Paulo, Ærøskøbing, façade",
+            "Les élèves ont étudié à l’école; ñandú, Ünsal, Ørsted.",
+            "emoji 😀🎉 and 中文 mixed with English: Rust 1.80 (2024) — “quoted” text…",
+            "苹果公司发布了iPhone 15，售价5999元。",
+            "锟斤拷烫烫烫",
+            "\u{FFFD}\u{FFFD}中文\u{0}\u{1}",
+            "",
+            "\n\n",
+        ] {
+            let f = mojibake(t, &RuleConfig::default());
+            assert!(matches!(f.text, Cow::Borrowed(_)), "{t}: {}", f.text);
+            assert!(f.changes.is_empty());
+        }
+    }
+
+    #[test]
+    fn lossy_utf8_read_as_gbk_keeps_what_survived() {
+        // "。" at the end of a line loses two bytes to U+FFFD; the rest comes back.
+        let t = "关于经济发展的报告。";
+        let (bytes, _, _) = UTF_8.encode(t);
+        let (g, bad) = GBK.decode_without_bom_handling(&bytes);
+        assert!(bad);
+        let f = mojibake(&g, &RuleConfig::default());
+        assert!(f.text.starts_with("关于经济发展的报告"), "{}", f.text);
+        assert!(f.text.ends_with('\u{FFFD}'));
+        let d = scan_damage(&g);
+        assert!(d.iter().any(|d| d.lossy), "{d:?}");
+    }
+
+    #[test]
+    fn damage_is_reported() {
+        let d = scan_damage("前文\u{FFFD}\u{FFFD}后文\n锟斤拷锟斤拷\n烫烫烫烫\n中??文");
+        let kinds: Vec<_> = d.iter().map(|d| d.kind).collect();
+        assert_eq!(
+            kinds,
+            ["replacement", "kunjinkao", "uninitialized", "lost_char"]
+        );
+        assert!(d.iter().all(|d| d.lossy));
+        assert_eq!(d[0].start, "前文".len());
+        assert_eq!(d[0].end, "前文".len() + 6);
+        assert!(scan_damage("你好吗?我很好。café").is_empty());
+        let g = garble("经济发展", UTF_8, Some(GBK));
+        let d = scan_damage(&g);
+        assert_eq!(d.len(), 1);
+        assert_eq!((d[0].kind, d[0].lossy), ("mojibake", false));
+    }
+
+    #[test]
+    fn hostile_input_is_bounded() {
+        let noise: Vec<u8> = (0..200_000u32)
+            .map(|i| (i.wrapping_mul(2654435761) >> 13) as u8)
+            .collect();
+        let s = String::from_utf8_lossy(&noise);
+        let _ = mojibake(&s, &RuleConfig::default());
+        let _ = scan_damage(&s);
+        let long = "ä¸\u{AD}æ–‡".repeat(200_000);
+        let t = std::time::Instant::now();
+        let f = mojibake(&long, &RuleConfig::default());
+        assert_eq!(f.text.chars().count(), 400_000);
+        assert!(t.elapsed().as_secs() < 60);
+    }
+}
+
+#[cfg(test)]
+mod props {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn fix(s: &str) -> String {
+        mojibake(s, &RuleConfig::default()).text.into_owned()
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(200))]
+
+        #[test]
+        fn fixing_is_idempotent(s in "\\PC{0,40}") {
+            let once = fix(&s);
+            prop_assert_eq!(fix(&once), once);
+        }
+
+        #[test]
+        fn clean_cjk_and_latin_unchanged(words in proptest::collection::vec(proptest::sample::select(vec![
+            "经济", "發展", "我们", "的", "是", "中文", "，", "。", "“", "”", "…", "—", " ", "2024", "iPhone",
+            "café", "Zürich", "naïve", "élèves", "São", "Müller", "Ærø", "ñandú", "日本語", "です", "한국어", "😀",
+        ]), 0..30)) {
+            let s = words.concat();
+            prop_assert_eq!(fix(&s), s);
+        }
+    }
 }

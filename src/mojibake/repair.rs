@@ -42,7 +42,14 @@ struct Atom {
     end: usize,
     rep: String,
     lossy: bool,
+    /// Extra cost of swapping: ASCII letters taken as trail bytes of a GBK/Big5 character.
+    penalty: f32,
 }
+
+/// Cost per ASCII letter a GBK or Big5 character swallows. Garbled Chinese rarely needs it
+/// (GB2312 trail bytes are all above 0xA0), while accented Latin text is full of é + letter
+/// pairs that happen to be valid GBK (`é` `c` → 谷).
+const LETTER_TRAIL: f32 = 8.0;
 
 /// Atoms of `line` under `chain`, in order.
 fn atoms(line: &str, chain: Chain, lossy_ok: bool) -> Vec<Atom> {
@@ -98,16 +105,20 @@ fn run_atoms(bytes: &[u8], starts: &[(usize, usize)], line: &str, w: Enc, out: &
         let (atom_k, atom_i) = (k, i);
         let mut rep = String::new();
         let mut lost = false;
+        // Lost bytes in a row: one U+FFFD per three (a CJK character in UTF-8), not one per
+        // fragment, so the text keeps about its true length.
+        let mut lost_bytes = 0usize;
         let mut j = i;
         let mut ok = false;
         while j < bytes.len() {
             match codec::decode_unit(w, bytes, j) {
                 Unit::Char(c, n) => {
+                    flush_lost(&mut rep, &mut lost_bytes);
                     rep.push(c);
                     j += n;
                 }
                 Unit::Lost(n) => {
-                    rep.push('\u{FFFD}');
+                    lost_bytes += n;
                     lost = true;
                     j += n;
                 }
@@ -116,24 +127,48 @@ fn run_atoms(bytes: &[u8], starts: &[(usize, usize)], line: &str, w: Enc, out: &
             while k < starts.len() && starts[k].0 < j {
                 k += 1;
             }
-            if k < starts.len() && starts[k].0 == j {
+            // Aligned: stop, unless lost bytes go on (they make one run of U+FFFD).
+            if k < starts.len()
+                && starts[k].0 == j
+                && !(lost_bytes > 0 && matches!(codec::decode_unit(w, bytes, j), Unit::Lost(_)))
+            {
                 ok = true;
                 break;
             }
             // An atom never needs more than a few characters to realign (UTF-8: 3 reader
             // bytes vs 2; worst case 4 × 3); a longer one means we are misaligned.
-            if j - i > 24 {
+            if (j - i > 24 && lost_bytes == 0) || j - i > 4096 {
                 break;
             }
         }
+        flush_lost(&mut rep, &mut lost_bytes);
         if ok {
             let (s, e) = (starts[atom_k].1, starts[k].1);
-            if line.get(s..e) != Some(rep.as_str()) {
+            let orig = line.get(s..e).unwrap_or("");
+            if orig != rep {
+                // Only a Latin-1 letter followed by an ASCII letter looks like a word; Big5's
+                // common characters start with symbol bytes (¡ ¤ ¥ …) and often end in a letter.
+                let cs: Vec<char> = orig.chars().collect();
+                let letters = cs
+                    .windows(2)
+                    .filter(|p| {
+                        matches!(p[0] as u32, 0xC0..=0xFF)
+                            && p[0] != '×'
+                            && p[0] != '÷'
+                            && p[1].is_ascii_alphabetic()
+                    })
+                    .count();
+                let penalty = if w == Enc::Utf8 {
+                    0.0
+                } else {
+                    LETTER_TRAIL * letters as f32
+                };
                 out.push(Atom {
                     start: s,
                     end: e,
                     rep,
                     lossy: lost,
+                    penalty,
                 });
             }
             i = j;
@@ -146,6 +181,13 @@ fn run_atoms(bytes: &[u8], starts: &[(usize, usize)], line: &str, w: Enc, out: &
             };
         }
     }
+}
+
+fn flush_lost(rep: &mut String, lost_bytes: &mut usize) {
+    for _ in 0..(*lost_bytes).div_ceil(3) {
+        rep.push('\u{FFFD}');
+    }
+    *lost_bytes = 0;
 }
 
 fn score_from(prev: Option<char>, s: &str) -> (f32, Option<char>) {
@@ -187,6 +229,7 @@ pub fn repair(line: &str, chain: Chain, lossy_ok: bool) -> (f32, Vec<Span>) {
                     continue;
                 }
                 let (e, p) = score_from(prev, text);
+                let e = if t == 1 { e - a.penalty } else { e };
                 let v = sc + e - if s != t { SWITCH } else { 0.0 };
                 if v > next[t].0 {
                     next[t] = (v, p);
@@ -226,14 +269,16 @@ pub fn repair(line: &str, chain: Chain, lossy_ok: bool) -> (f32, Vec<Span>) {
         let (s, e) = (atoms[i].start, atoms[j].end);
         let mut text = String::new();
         let mut lossy = false;
+        let mut penalty = 0.0;
         for k in i..=j {
+            penalty += atoms[k].penalty;
             if k > i {
                 text.push_str(line.get(atoms[k - 1].end..atoms[k].start).unwrap_or(""));
             }
             text.push_str(&atoms[k].rep);
             lossy |= atoms[k].lossy;
         }
-        if let Some(span) = check(line, s, e, text, chain, lossy) {
+        if let Some(span) = check(line, s, e, text, chain, lossy, penalty) {
             total += span.gain;
             spans.push(span);
         }
@@ -244,15 +289,27 @@ pub fn repair(line: &str, chain: Chain, lossy_ok: bool) -> (f32, Vec<Span>) {
 
 /// Accept a candidate span only if it is much more plausible in context and (when nothing was
 /// lost) garbling it again gives exactly the original back.
-fn check(line: &str, s: usize, e: usize, text: String, chain: Chain, lossy: bool) -> Option<Span> {
+fn check(
+    line: &str,
+    s: usize,
+    e: usize,
+    text: String,
+    chain: Chain,
+    lossy: bool,
+    penalty: f32,
+) -> Option<Span> {
     let orig = line.get(s..e)?;
+    // A run of U+FFFD alone carries no trace of which encodings it went through.
+    if orig.chars().all(|c| c == '\u{FFFD}') {
+        return None;
+    }
     let prev = line.get(..s).and_then(|p| p.chars().next_back());
     let next = line.get(e..).and_then(|n| n.chars().next());
     let ctx = |mid: &str| {
         let (a, p) = score_from(prev, mid);
         a + next.map_or(0.0, |c| model::logp(p, c))
     };
-    let gain = ctx(&text) - ctx(orig);
+    let gain = ctx(&text) - ctx(orig) - penalty;
     if gain < MIN_GAIN {
         return None;
     }
