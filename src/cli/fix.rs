@@ -49,10 +49,6 @@ pub fn run(a: &FixArgs) -> Result<i32> {
         .jobs
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
         .max(1);
-    // Only fails if a pool already exists, which is then used as it is.
-    let _ = rayon::ThreadPoolBuilder::new()
-        .num_threads(jobs)
-        .build_global();
     let job = Job {
         args: a,
         pipeline: Pipeline::new(rules, config),
@@ -231,10 +227,14 @@ fn run_parallel(
     let a = job.args;
     let spool_text = text_to_stdout || em.single.is_some();
     let mut failed: Option<anyhow::Error> = None;
+    // Batches of 8 cut the hand-over cost for many small files; the window bounds how many
+    // outputs wait (each spooled to disk past 1 MiB).
+    let batch = if inputs.len() >= 64 * job.jobs { 8 } else { 1 };
     parallel::ordered(
         inputs,
         job.jobs,
-        2 * job.jobs,
+        2 * job.jobs * batch,
+        batch,
         |input| {
             let mut d = Done {
                 res: Ok(Outcome::default()),

@@ -162,7 +162,7 @@ pub struct Spool {
 }
 
 impl Spool {
-    const MEMORY: usize = 4 << 20;
+    const MEMORY: usize = 1 << 20;
 
     /// Copy everything written so far to `w`.
     pub fn drain_to(&mut self, w: &mut dyn Write) -> io::Result<()> {
@@ -243,6 +243,7 @@ mod tests {
             s.write_all(&chunk).unwrap();
         }
         assert!(s.file.is_some(), "6 MiB must not stay in memory");
+        assert!(s.mem.is_empty());
         s.write_all(b"end").unwrap();
         let mut out = Vec::new();
         s.drain_to(&mut out).unwrap();

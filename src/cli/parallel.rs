@@ -1,6 +1,10 @@
 //! Ordered parallel map over files: `jobs` threads take items in order, results are handed to
-//! the caller strictly in input order, and no thread runs more than `window` items ahead of
-//! the last one handed over, so at most `window` results wait in memory.
+//! the caller strictly in input order, and no thread takes an item more than `window` items
+//! ahead of the last one handed over, so at most `window` results wait in memory.
+//!
+//! With many small files, waking the caller for every result costs more than the work itself
+//! (a context switch per file), so each worker claims runs of up to `batch` consecutive items
+//! and hands each run over at once.
 
 use std::collections::BTreeMap;
 use std::ops::ControlFlow;
@@ -16,27 +20,36 @@ struct State {
 /// Run `work` on every item with `jobs` threads and call `emit` with each result in item
 /// order, on the calling thread. `emit` returning `Break` stops the run: items not yet
 /// started are never started.
-pub fn ordered<T, R, W, E>(items: &[T], jobs: usize, window: usize, work: W, mut emit: E)
-where
+pub fn ordered<T, R, W, E>(
+    items: &[T],
+    jobs: usize,
+    window: usize,
+    batch: usize,
+    work: W,
+    mut emit: E,
+) where
     T: Sync,
     R: Send,
     W: Fn(&T) -> R + Sync,
     E: FnMut(usize, R) -> ControlFlow<()>,
 {
     let window = window.max(1);
+    let batch = batch.clamp(1, window);
     let state = Mutex::new(State {
         next: 0,
         emitted: 0,
         stop: false,
     });
     let turn = Condvar::new();
-    let (tx, rx) = mpsc::channel::<(usize, R)>();
+    let (tx, rx) = mpsc::channel::<Vec<(usize, R)>>();
     std::thread::scope(|s| {
         for _ in 0..jobs.clamp(1, items.len().max(1)) {
             let tx = tx.clone();
             let (state, turn, work) = (&state, &turn, &work);
             s.spawn(move || loop {
-                let i = {
+                // Claim a run of consecutive items, so that each hand-over can be emitted
+                // at once instead of waiting for items other workers hold.
+                let range = {
                     let mut st = lock(state);
                     while !st.stop && st.next < items.len() && st.next >= st.emitted + window {
                         st = turn.wait(st).unwrap_or_else(|e| e.into_inner());
@@ -44,10 +57,14 @@ where
                     if st.stop || st.next >= items.len() {
                         return;
                     }
-                    st.next += 1;
-                    st.next - 1
+                    let n = batch
+                        .min(items.len() - st.next)
+                        .min(st.emitted + window - st.next);
+                    st.next += n;
+                    st.next - n..st.next
                 };
-                if tx.send((i, work(&items[i]))).is_err() {
+                let done: Vec<(usize, R)> = range.map(|i| (i, work(&items[i]))).collect();
+                if tx.send(done).is_err() {
                     return;
                 }
             });
@@ -55,20 +72,25 @@ where
         drop(tx);
         let mut waiting: BTreeMap<usize, R> = BTreeMap::new();
         let mut next_out = 0;
-        'recv: for (i, r) in rx.iter() {
-            waiting.insert(i, r);
+        'recv: for results in rx.iter() {
+            waiting.extend(results);
+            let before = next_out;
+            let mut stop = false;
             while let Some(r) = waiting.remove(&next_out) {
-                let flow = emit(next_out, r);
                 next_out += 1;
+                if emit(next_out - 1, r).is_break() {
+                    stop = true;
+                    break;
+                }
+            }
+            if next_out > before || stop {
                 let mut st = lock(&state);
                 st.emitted = next_out;
-                if flow.is_break() {
-                    st.stop = true;
-                }
+                st.stop |= stop;
                 turn.notify_all();
-                if st.stop {
-                    break 'recv;
-                }
+            }
+            if stop {
+                break 'recv;
             }
         }
         // Dropping the receiver makes workers still sending give up.
@@ -93,6 +115,7 @@ mod tests {
             &items,
             4,
             8,
+            3,
             |&i| {
                 // Early items finish last.
                 std::thread::sleep(Duration::from_millis((50 - i) % 7));
@@ -116,6 +139,7 @@ mod tests {
             &items,
             3,
             4,
+            2,
             |_| {
                 started.fetch_add(1, Ordering::SeqCst);
             },
@@ -135,6 +159,7 @@ mod tests {
         ordered(
             &items,
             2,
+            4,
             4,
             |_| {
                 started.fetch_add(1, Ordering::SeqCst);

@@ -235,11 +235,18 @@ pub fn fix_file(
                 converter = script::config_for(t, detected).map(script::converter);
             }
         }
-        let outs: Vec<BlockOut> = if blocks.len() > 1 {
-            blocks
-                .into_par_iter()
-                .map(|(b, l)| transform_owned(job, b, l, converter))
-                .collect()
+        let pool = if blocks.len() > 1 {
+            block_pool(job.jobs)
+        } else {
+            None
+        };
+        let outs: Vec<BlockOut> = if let Some(pool) = pool {
+            pool.install(|| {
+                blocks
+                    .into_par_iter()
+                    .map(|(b, l)| transform_owned(job, b, l, converter))
+                    .collect()
+            })
         } else {
             blocks
                 .into_iter()
@@ -282,6 +289,20 @@ pub fn fix_file(
         }
     }
     Ok(o)
+}
+
+/// The threads for splitting one big input by blocks, started only when a file has more than
+/// one block (most runs are one small file, which should not pay for spawning threads).
+/// `None` if threads cannot be spawned: the blocks are then processed in turn.
+fn block_pool(jobs: usize) -> Option<&'static rayon::ThreadPool> {
+    static POOL: std::sync::OnceLock<Option<rayon::ThreadPool>> = std::sync::OnceLock::new();
+    POOL.get_or_init(|| {
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(jobs)
+            .build()
+            .ok()
+    })
+    .as_ref()
 }
 
 /// Shorten a writer's borrow to this function (an `Option` does not coerce by itself).
