@@ -37,5 +37,59 @@ fn model(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, model);
+/// UTF-8 bytes of `s` read as WHATWG windows-1252.
+fn as_cp1252(s: &str) -> String {
+    encoding_rs::WINDOWS_1252
+        .decode_without_bom_handling(s.as_bytes())
+        .0
+        .into_owned()
+}
+
+/// UTF-8 bytes of `s` read as GBK (lossy where a pair is invalid, as real damage is).
+fn as_gbk(s: &str) -> String {
+    encoding_rs::GBK
+        .decode_without_bom_handling(s.as_bytes())
+        .0
+        .into_owned()
+}
+
+fn rule(c: &mut Criterion) {
+    let cfg = zhfix::RuleConfig::default();
+    let para = format!("{SIMP}\n{TRAD}\nRust 1.80 发布，café 和 Zürich 的用户说：“很好”。\n");
+    let clean = para.repeat(400);
+    // A document where every third line is garbled by one of two common chains.
+    let mut damaged = String::new();
+    for i in 0..400 {
+        damaged.push_str(SIMP);
+        damaged.push('\n');
+        damaged.push_str(&if i % 2 == 0 {
+            as_cp1252(TRAD)
+        } else {
+            as_gbk(SIMP)
+        });
+        damaged.push('\n');
+        damaged.push_str(TRAD);
+        damaged.push('\n');
+    }
+    let mut g = c.benchmark_group("mojibake");
+    g.throughput(Throughput::Bytes(clean.len() as u64));
+    g.bench_function("clean", |b| {
+        b.iter(|| {
+            zhfix::mojibake::mojibake(black_box(&clean), &cfg)
+                .changes
+                .len()
+        })
+    });
+    g.throughput(Throughput::Bytes(damaged.len() as u64));
+    g.bench_function("damaged", |b| {
+        b.iter(|| {
+            zhfix::mojibake::mojibake(black_box(&damaged), &cfg)
+                .changes
+                .len()
+        })
+    });
+    g.finish();
+}
+
+criterion_group!(benches, model, rule);
 criterion_main!(benches);

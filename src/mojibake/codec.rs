@@ -4,7 +4,6 @@
 //! strict codecs produce for every pair they share (WHATWG GBK is GB18030, Big5 includes HKSCS,
 //! Shift_JIS is Windows-31J).
 
-use std::collections::HashMap;
 use std::sync::OnceLock;
 
 /// An encoding taking part in a mojibake chain.
@@ -66,8 +65,9 @@ struct Table {
     pairs: Vec<char>,
     /// Single bytes 80–FF that decode on their own (Shift_JIS half-width katakana).
     singles: [char; 128],
-    encode: HashMap<char, [u8; 2]>,
-    single_encode: HashMap<char, u8>,
+    /// Inverse over the BMP, indexed by code point: `lead << 8 | trail`, 0 = none, or a single
+    /// byte 80–FF. A flat array: this lookup runs for every character of a suspicious line.
+    encode: Vec<u16>,
 }
 
 fn pair_index(lead: u8, trail: u8) -> Option<usize> {
@@ -85,7 +85,7 @@ fn acceptable(c: char) -> bool {
 
 fn build(enc: &'static encoding_rs::Encoding) -> Table {
     let mut pairs = vec!['\0'; 126 * 192];
-    let mut encode = HashMap::new();
+    let mut encode = vec![0u16; 0x10000];
     let big5 = enc == encoding_rs::BIG5;
     let mut buf = [0u8; 16];
     for lead in 0x81u8..=0xFE {
@@ -122,30 +122,34 @@ fn build(enc: &'static encoding_rs::Encoding) -> Table {
                     c as u32,
                     0x2550 | 0x255E | 0x2561 | 0x256A | 0x5341 | 0x5345
                 );
-            if last || !encode.contains_key(&c) {
-                encode.insert(c, [lead, trail]);
+            if let Some(slot) = encode.get_mut(c as usize) {
+                if last || *slot == 0 {
+                    *slot = (lead as u16) << 8 | trail as u16;
+                }
             }
         }
     }
     let mut singles = ['\0'; 128];
-    let mut single_encode = HashMap::new();
     if enc == encoding_rs::GBK {
-        // WHATWG GBK (what browsers and encoding_rs decode) reads a lone 0x80 as the euro sign.
+        // WHATWG GBK (what browsers and encoding_rs decode) reads a lone 0x80 as the euro sign;
+        // a reader that produced € from one byte is what we undo, so the single byte wins
+        // over the pair A2E3.
         singles[0] = '\u{20AC}';
-        single_encode.insert('\u{20AC}', 0x80);
+        encode[0x20AC] = 0x80;
     }
     if enc == encoding_rs::SHIFT_JIS {
         for b in 0xA1u8..=0xDF {
             let c = char::from_u32(0xFF61 + (b - 0xA1) as u32).unwrap_or('\0');
             singles[(b - 0x80) as usize] = c;
-            single_encode.insert(c, b);
+            if let Some(slot) = encode.get_mut(c as usize) {
+                *slot = b as u16;
+            }
         }
     }
     Table {
         pairs,
         singles,
         encode,
-        single_encode,
     }
 }
 
@@ -189,16 +193,16 @@ pub fn encode_char(enc: Enc, c: char, lossy: bool, out: &mut Vec<u8>) -> bool {
             let Some(t) = table(enc) else {
                 return false;
             };
-            // Single bytes first: GBK's euro sign has both 0x80 and A2E3, and a reader that
-            // produced € from one byte is what we are undoing.
-            if let Some(&b) = t.single_encode.get(&c) {
-                out.push(b);
-                true
-            } else if let Some(p) = t.encode.get(&c) {
-                out.extend_from_slice(p);
-                true
-            } else {
-                false
+            match t.encode.get(c as usize).copied().unwrap_or(0) {
+                0 => false,
+                v if v < 0x100 => {
+                    out.push(v as u8);
+                    true
+                }
+                v => {
+                    out.extend_from_slice(&v.to_be_bytes());
+                    true
+                }
             }
         }
     }

@@ -75,8 +75,8 @@ fn latin_suspect(c: char) -> bool {
 }
 
 /// Characters a GBK, Big5 or Shift_JIS misreading of multibyte text produces and clean
-/// Chinese rarely has: rare Han, kana, half-width katakana, Greek/Cyrillic, symbol rows,
-/// private use, U+FFFD.
+/// Chinese rarely has: rare Han, kana, half-width katakana, pinyin letters, Greek/Cyrillic,
+/// symbol rows, private use. Not U+FFFD alone (no chain can undo it) nor Latin-1 letters: accented words are not evidence.
 #[inline]
 fn cjk_suspect(c: char) -> bool {
     let u = c as u32;
@@ -87,16 +87,17 @@ fn cjk_suspect(c: char) -> bool {
         return !model::is_common_han(c);
     }
     matches!(u,
-        0x80..=0x2FF | 0x370..=0x4FF | 0x2160..=0x21FF | 0x2460..=0x27BF | 0x3040..=0x30FF
+        0x100..=0x2FF | 0x370..=0x4FF | 0x2160..=0x21FF | 0x2460..=0x27BF | 0x3040..=0x30FF
         | 0x3100..=0x312F | 0x3200..=0x33FF | 0xE000..=0xF8FF | 0xFE30..=0xFE4F
-        | 0xFF61..=0xFF9F | 0xFFE0..=0xFFE6 | 0xFFFD)
+        | 0xFF61..=0xFF9F | 0xFFE0..=0xFFE6)
 }
 
 /// How many Han pairs at the start of a line the implausible-pairs check reads: enough to tell
 /// text from a GBK-as-Big5 jumble (all common characters, in no order any word has).
 const PAIR_SAMPLE: usize = 24;
-/// Mean pair log-probability below which a Han run looks jumbled (clean news text is near -6).
-const JUMBLED: f32 = -9.0;
+/// Mean pair log-probability below which a Han run looks jumbled (clean news text is near -7,
+/// GBK read as Big5 near -12).
+const JUMBLED: f32 = -10.0;
 
 /// Mean log-probability of the first Han pairs of `line`, if it has enough of them.
 fn han_pair_mean(line: &str) -> Option<f32> {
@@ -147,21 +148,41 @@ fn reads_as_text(s: &str) -> bool {
 /// Handicap (nats) of a two-step repair against one-step ones.
 const SECOND_STEP: f32 = 15.0;
 
-/// Which chain families are worth trying on `line`.
+/// Which chain families are worth trying on `line`. A misread multibyte character leaves at
+/// least two suspicious characters side by side (UTF-8 Han read as Latin-1: three; GBK: two),
+/// while accented words (café, Zürich) have them one at a time.
 fn triage(line: &str) -> (bool, bool) {
     let (mut latin, mut cjk) = (0usize, 0usize);
+    let (mut latin_run, mut cjk_run) = (0usize, 0usize);
+    let (mut latin_pair, mut cjk_pair) = (false, false);
     for c in line.chars() {
         if c.is_ascii() {
+            latin_run = 0;
+            cjk_run = 0;
             continue;
         }
-        latin += latin_suspect(c) as usize;
-        cjk += cjk_suspect(c) as usize;
-        if latin >= 2 && cjk >= 2 {
+        if latin_suspect(c) {
+            latin += 1;
+            latin_run += 1;
+            latin_pair |= latin_run >= 2;
+        } else {
+            latin_run = 0;
+        }
+        if cjk_suspect(c) {
+            cjk += 1;
+            cjk_run += 1;
+            cjk_pair |= cjk_run >= 2;
+        } else {
+            cjk_run = 0;
+        }
+        if latin_pair && cjk_pair {
             break;
         }
     }
     let jumbled = cjk < 2 && han_pair_mean(line).is_some_and(|m| m < JUMBLED);
-    (latin >= 2, cjk >= 2 || jumbled)
+    // GBK/Big5 misreadings interleave suspicious characters with common ones (Big5 read as
+    // GBK: kana between ordinary Han), so the CJK side counts them, adjacent or not.
+    (latin_pair && latin >= 2, cjk >= 2 || jumbled)
 }
 
 /// Candidate single-chain repairs of `line`, best first.
@@ -260,8 +281,21 @@ fn fix_line(line: &str) -> Option<(String, Vec<Edit>)> {
     // follows (double UTF-8 is Latin-1 letters after the first step): judge each first step
     // by the line it leads to after the second.
     let mut best: Option<(f32, Vec<Span>, String, Vec<Span>)> = None;
-    for (_, first) in passes(line) {
+    // The two best first steps are enough: a right first step that is not among them would
+    // need two wrong chains to both beat it.
+    for (rank, (_, first)) in passes(line).into_iter().take(2).enumerate() {
         let mid = apply(line, &first);
+        let (latin, cjk) = triage(&mid);
+        if !latin && !cjk {
+            // Nothing left to undo: this is a one-step answer. The best one-step answer is
+            // the first candidate, so a later one without a second step cannot win.
+            if rank > 0 {
+                continue;
+            }
+            let sc = model::score(&mid);
+            best = Some((sc, first, mid, Vec::new()));
+            continue;
+        }
         let second = best_pass(&mid).unwrap_or_default();
         let fin = apply(&mid, &second);
         // A two-step explanation must beat the one-step ones clearly: with more freedom it

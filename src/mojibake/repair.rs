@@ -136,7 +136,7 @@ fn run_atoms(bytes: &[u8], starts: &[(usize, usize)], line: &str, w: Enc, out: &
                 break;
             }
             // An atom never needs more than a few characters to realign (UTF-8: 3 reader
-            // bytes vs 2; worst case 4 × 3); a longer one means we are misaligned.
+            // bytes vs 2; Shift_JIS mixes 1- and 2-byte characters); longer means misaligned.
             if (j - i > 24 && lost_bytes == 0) || j - i > 4096 {
                 break;
             }
@@ -158,6 +158,17 @@ fn run_atoms(bytes: &[u8], starts: &[(usize, usize)], line: &str, w: Enc, out: &
                             && p[1].is_ascii_alphabetic()
                     })
                     .count();
+                // A Latin-1 letter touching an ASCII letter is part of a word (café), whichever
+                // legacy reader is blamed for it.
+                let latin = |c: Option<char>| {
+                    c.is_some_and(|c| matches!(c as u32, 0xC0..=0x24F) && c != '×' && c != '÷')
+                };
+                let ascii = |c: Option<char>| c.is_some_and(|c| c.is_ascii_alphabetic());
+                let before = line.get(..s).and_then(|p| p.chars().next_back());
+                let after = line.get(e..).and_then(|n| n.chars().next());
+                let in_word = (latin(cs.first().copied()) && ascii(before))
+                    || (latin(cs.last().copied()) && ascii(after));
+                let letters = letters + in_word as usize;
                 let penalty = if w == Enc::Utf8 {
                     0.0
                 } else {
