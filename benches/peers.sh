@@ -67,7 +67,7 @@ tasks = [
     ]),
     ('Big5 -> UTF-8 (decode only)', 'news_big5.txt', [
         ('zhfix --rules none -e big5', None, Z + ['--rules', 'none', '-e', 'big5']),
-        ('iconv -f big5 -t utf-8', 'iconv', ['iconv', '-f', 'big5', '-t', 'utf-8']),
+        ('iconv -f big5-hkscs -t utf-8', 'iconv', ['iconv', '-f', 'big5-hkscs', '-t', 'utf-8']),
     ]),
     ('UTF-16LE -> UTF-8 (decode only)', 'news_utf16le.txt', [
         ('zhfix --rules none', None, Z + ['--rules', 'none']),
