@@ -1,16 +1,21 @@
-//! Throughput of the plausibility model and the mojibake rule, on text written here (not the
-//! shared corpus).
+//! Throughput of the plausibility model and of the mojibake rule on clean and on damaged text,
+//! using the shared inputs from benches/common (corpus/ text; damaged = every 4th line, or
+//! every line, garbled by a wrong-encoding round trip). `cargo bench --bench mojibake`.
 
-use criterion::{criterion_group, criterion_main, Criterion, Throughput};
+use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use std::hint::black_box;
+use zhfix::rule::{find, RuleConfig};
 
-const SIMP: &str = "国家统计局今天发布的数据显示，今年前三季度国内生产总值同比增长百分之五点二，\
-经济运行总体平稳。专家认为，消费和投资的恢复仍需时间，外部环境的不确定性依然存在。";
-const TRAD: &str = "國家統計局今天發布的數據顯示，今年前三季度國內生產總值同比增長百分之五點二，\
-經濟運行總體平穩。專家認為，消費和投資的恢復仍需時間，外部環境的不確定性依然存在。";
+#[path = "common/mod.rs"]
+mod common;
+use common::{damaged, news, Script, SIZES};
 
 fn model(c: &mut Criterion) {
-    let text: String = [SIMP, TRAD].concat().repeat(64);
+    let text = [
+        news(Script::Simplified, 32 << 10),
+        news(Script::Traditional, 32 << 10),
+    ]
+    .concat();
     let chars: Vec<char> = text.chars().collect();
     let mut g = c.benchmark_group("model");
     g.throughput(Throughput::Elements(chars.len() as u64));
@@ -31,63 +36,34 @@ fn model(c: &mut Criterion) {
                 .count()
         })
     });
+    g.throughput(Throughput::Bytes(text.len() as u64));
     g.bench_function("score", |b| {
         b.iter(|| zhfix::model::score(black_box(&text)))
     });
     g.finish();
 }
 
-/// UTF-8 bytes of `s` read as WHATWG windows-1252.
-fn as_cp1252(s: &str) -> String {
-    encoding_rs::WINDOWS_1252
-        .decode_without_bom_handling(s.as_bytes())
-        .0
-        .into_owned()
-}
-
-/// UTF-8 bytes of `s` read as GBK (lossy where a pair is invalid, as real damage is).
-fn as_gbk(s: &str) -> String {
-    encoding_rs::GBK
-        .decode_without_bom_handling(s.as_bytes())
-        .0
-        .into_owned()
-}
-
 fn rule(c: &mut Criterion) {
-    let cfg = zhfix::RuleConfig::default();
-    let para = format!("{SIMP}\n{TRAD}\nRust 1.80 发布，café 和 Zürich 的用户说：“很好”。\n");
-    let clean = para.repeat(400);
-    // A document where every third line is garbled by one of two common chains.
-    let mut damaged = String::new();
-    for i in 0..400 {
-        damaged.push_str(SIMP);
-        damaged.push('\n');
-        damaged.push_str(&if i % 2 == 0 {
-            as_cp1252(TRAD)
-        } else {
-            as_gbk(SIMP)
-        });
-        damaged.push('\n');
-        damaged.push_str(TRAD);
-        damaged.push('\n');
+    let Some(rule) = find("mojibake") else {
+        panic!("no mojibake rule")
+    };
+    let cfg = RuleConfig::default();
+    let mut g = c.benchmark_group("mojibake_rule");
+    g.sample_size(10);
+    for (size, size_label) in SIZES {
+        let inputs = [
+            ("clean_news", news(Script::Simplified, size)),
+            ("clean_news_trad", news(Script::Traditional, size)),
+            ("damaged_1in4", damaged(size, 4)),
+            ("damaged_all", damaged(size, 1)),
+        ];
+        for (label, text) in &inputs {
+            g.throughput(Throughput::Bytes(text.len() as u64));
+            g.bench_with_input(BenchmarkId::new(*label, size_label), text, |b, t| {
+                b.iter(|| (rule.apply)(black_box(t), &cfg).changes.len())
+            });
+        }
     }
-    let mut g = c.benchmark_group("mojibake");
-    g.throughput(Throughput::Bytes(clean.len() as u64));
-    g.bench_function("clean", |b| {
-        b.iter(|| {
-            zhfix::mojibake::mojibake(black_box(&clean), &cfg)
-                .changes
-                .len()
-        })
-    });
-    g.throughput(Throughput::Bytes(damaged.len() as u64));
-    g.bench_function("damaged", |b| {
-        b.iter(|| {
-            zhfix::mojibake::mojibake(black_box(&damaged), &cfg)
-                .changes
-                .len()
-        })
-    });
     g.finish();
 }
 
