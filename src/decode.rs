@@ -182,7 +182,7 @@ impl StreamDecoder {
                     hz.decode(src, dst, last, &mut |off, len| bad.push((off, len)));
                 }
                 for (off, len) in bad {
-                    self.malformed_at(base + off as u64, len as u64);
+                    self.malformed_at(base.saturating_add_signed(off as i64), len as u64);
                 }
                 self.consumed += src.len() as u64;
             }
@@ -378,7 +378,8 @@ impl HzDecoder {
         src: &[u8],
         dst: &mut String,
         last: bool,
-        bad: &mut dyn FnMut(usize, usize),
+        // Offsets are relative to `src`; -1 is the last byte of the previous chunk.
+        bad: &mut dyn FnMut(isize, usize),
     ) {
         let mut pairs: Vec<u8> = Vec::new();
         let flush = |pairs: &mut Vec<u8>, dst: &mut String| {
@@ -402,7 +403,7 @@ impl HzDecoder {
                     _ => {
                         flush(&mut pairs, dst);
                         dst.push('\u{FFFD}');
-                        bad(i.saturating_sub(1), 2);
+                        bad(i as isize - 1, 2);
                     }
                 }
                 continue;
@@ -415,7 +416,7 @@ impl HzDecoder {
                 }
                 flush(&mut pairs, dst);
                 dst.push('\u{FFFD}');
-                bad(i.saturating_sub(1), 1);
+                bad(i as isize - 1, 1);
                 // fall through: handle `b` on its own
             }
             if b == b'~' {
@@ -425,7 +426,7 @@ impl HzDecoder {
             if b >= 0x80 {
                 flush(&mut pairs, dst);
                 dst.push('\u{FFFD}');
-                bad(i, 1);
+                bad(i as isize, 1);
                 continue;
             }
             if self.gb {
@@ -449,11 +450,11 @@ impl HzDecoder {
             if self.tilde {
                 self.tilde = false;
                 dst.push('\u{FFFD}');
-                bad(src.len().saturating_sub(1), 1);
+                bad(src.len() as isize - 1, 1);
             }
             if self.lead.take().is_some() {
                 dst.push('\u{FFFD}');
-                bad(src.len().saturating_sub(1), 1);
+                bad(src.len() as isize - 1, 1);
             }
         }
     }

@@ -111,10 +111,16 @@ fn line_edits(text: &str, ls: usize, le: usize, out: &mut Vec<Edit>) {
                 // line and only the last can end it (this keeps long lines linear).
                 let at_start = first_item && text[ls..start].trim().is_empty();
                 let at_end = k == items.len() && text[end..le].trim().is_empty();
-                let after = if block && !at_start && !at_end {
-                    "\n"
-                } else {
+                // The new line break matches the line's own ending: a lone LF in CRLF or CR
+                // text would be rewritten by `control` on the next run (fix twice ≠ fix once).
+                let after = if !block || at_start || at_end {
                     ""
+                } else if text[le..].starts_with("\r\n") {
+                    "\r\n"
+                } else if text[le..].starts_with('\r') || text[ls..le].contains('\r') {
+                    "\r"
+                } else {
+                    "\n"
                 };
                 out.push((start, end, after.to_string()));
             }

@@ -59,7 +59,12 @@ impl AtomicFile {
             .prefix(".zhfix-")
             .suffix(".tmp")
             .tempfile_in(&dir)
-            .with_context(|| format!("{}: cannot create a temporary file", dir.display()))?;
+            .with_context(|| {
+                format!(
+                    "{name}: cannot create a temporary file in {}",
+                    dir.display()
+                )
+            })?;
         Ok(AtomicFile {
             out: Out::Temp(FailingWriter::new(tmp)),
             target,
