@@ -148,14 +148,14 @@ fn run_atoms(bytes: &[u8], starts: &[(usize, usize)], line: &str, w: Enc, out: &
             if orig != rep {
                 // Only a Latin-1 letter followed by an ASCII letter looks like a word; Big5's
                 // common characters start with symbol bytes (¡ ¤ ¥ …) and often end in a letter.
-                let cs: Vec<char> = orig.chars().collect();
-                let letters = cs
-                    .windows(2)
-                    .filter(|p| {
-                        matches!(p[0] as u32, 0xC0..=0xFF)
-                            && p[0] != '×'
-                            && p[0] != '÷'
-                            && p[1].is_ascii_alphabetic()
+                let letters = orig
+                    .chars()
+                    .zip(orig.chars().skip(1))
+                    .filter(|&(a, b)| {
+                        matches!(a as u32, 0xC0..=0xFF)
+                            && a != '×'
+                            && a != '÷'
+                            && b.is_ascii_alphabetic()
                     })
                     .count();
                 // A Latin-1 letter touching an ASCII letter is part of a word (café), whichever
@@ -166,8 +166,8 @@ fn run_atoms(bytes: &[u8], starts: &[(usize, usize)], line: &str, w: Enc, out: &
                 let ascii = |c: Option<char>| c.is_some_and(|c| c.is_ascii_alphabetic());
                 let before = line.get(..s).and_then(|p| p.chars().next_back());
                 let after = line.get(e..).and_then(|n| n.chars().next());
-                let in_word = (latin(cs.first().copied()) && ascii(before))
-                    || (latin(cs.last().copied()) && ascii(after));
+                let in_word = (latin(orig.chars().next()) && ascii(before))
+                    || (latin(orig.chars().next_back()) && ascii(after));
                 let letters = letters + in_word as usize;
                 let penalty = if w == Enc::Utf8 {
                     0.0
@@ -201,6 +201,41 @@ fn flush_lost(rep: &mut String, lost_bytes: &mut usize) {
     *lost_bytes = 0;
 }
 
+/// A text scored once, so it can follow any previous character: only its first character's
+/// probability depends on what came before.
+struct Scored {
+    first: Option<char>,
+    inner: f32,
+    last: Option<char>,
+}
+
+impl Scored {
+    fn new(s: &str) -> Scored {
+        let mut it = s.chars();
+        let first = it.next();
+        let mut p = first;
+        let mut inner = 0.0;
+        for c in it {
+            inner += model::logp(p, c);
+            p = Some(c);
+        }
+        Scored {
+            first,
+            inner,
+            last: p,
+        }
+    }
+
+    /// Log-probability after `prev`, and the character it leaves as context.
+    #[inline]
+    fn after(&self, prev: Option<char>) -> (f32, Option<char>) {
+        match self.first {
+            Some(f) => (model::logp(prev, f) + self.inner, self.last),
+            None => (0.0, prev),
+        }
+    }
+}
+
 fn score_from(prev: Option<char>, s: &str) -> (f32, Option<char>) {
     let mut p = prev;
     let mut t = 0.0;
@@ -224,22 +259,23 @@ pub fn repair(line: &str, chain: Chain, lossy_ok: bool) -> (f32, Vec<Span>) {
     let mut back: Vec<[u8; 2]> = Vec::with_capacity(atoms.len());
     let mut pos = 0;
     for a in &atoms {
-        let gap = line.get(pos..a.start).unwrap_or("");
+        let gap = Scored::new(line.get(pos..a.start).unwrap_or(""));
         for s in st.iter_mut() {
             if s.0.is_finite() {
-                let (g, p) = score_from(s.1, gap);
+                let (g, p) = gap.after(s.1);
                 *s = (s.0 + g, p);
             }
         }
-        let orig = line.get(a.start..a.end).unwrap_or("");
+        let orig = Scored::new(line.get(a.start..a.end).unwrap_or(""));
+        let rep = Scored::new(&a.rep);
         let mut next = [(f32::NEG_INFINITY, None), (f32::NEG_INFINITY, None)];
         let mut bp = [0u8; 2];
-        for (t, text) in [(0usize, orig), (1usize, a.rep.as_str())] {
+        for (t, text) in [(0usize, &orig), (1usize, &rep)] {
             for (s, &(sc, prev)) in st.iter().enumerate() {
                 if !sc.is_finite() {
                     continue;
                 }
-                let (e, p) = score_from(prev, text);
+                let (e, p) = text.after(prev);
                 let e = if t == 1 { e - a.penalty } else { e };
                 let v = sc + e - if s != t { SWITCH } else { 0.0 };
                 if v > next[t].0 {
