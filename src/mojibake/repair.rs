@@ -40,7 +40,9 @@ pub struct Span {
 struct Atom {
     start: usize,
     end: usize,
-    rep: String,
+    /// Byte range of the replacement in the pass's shared text buffer (one allocation per
+    /// pass, not one per atom).
+    rep: (usize, usize),
     lossy: bool,
     /// Extra cost of swapping: ASCII letters taken as trail bytes of a GBK/Big5 character.
     penalty: f32,
@@ -52,8 +54,9 @@ struct Atom {
 const LETTER_TRAIL: f32 = 8.0;
 
 /// Atoms of `line` under `chain`, in order.
-fn atoms(line: &str, chain: Chain, lossy_ok: bool) -> Vec<Atom> {
+fn atoms(line: &str, chain: Chain, lossy_ok: bool) -> (Vec<Atom>, String) {
     let mut out = Vec::new();
+    let mut reps = String::new();
     let mut bytes: Vec<u8> = Vec::new();
     // For each reader byte offset where a character starts: that character's offset in `line`.
     let mut starts: Vec<(usize, usize)> = Vec::new();
@@ -62,7 +65,7 @@ fn atoms(line: &str, chain: Chain, lossy_ok: bool) -> Vec<Atom> {
     let mut flush = |bytes: &mut Vec<u8>, starts: &mut Vec<(usize, usize)>, end: usize| {
         if !bytes.is_empty() {
             starts.push((bytes.len(), end));
-            run_atoms(bytes, starts, line, chain.writer, &mut out);
+            run_atoms(bytes, starts, line, chain.writer, &mut out, &mut reps);
         }
         bytes.clear();
         starts.clear();
@@ -79,12 +82,19 @@ fn atoms(line: &str, chain: Chain, lossy_ok: bool) -> Vec<Atom> {
         }
     }
     flush(&mut bytes, &mut starts, line.len());
-    out
+    (out, reps)
 }
 
 /// Decode one re-encoded run with the writer and cut it into atoms. `starts` maps byte offsets
 /// (where reader characters begin, plus the end) to line offsets.
-fn run_atoms(bytes: &[u8], starts: &[(usize, usize)], line: &str, w: Enc, out: &mut Vec<Atom>) {
+fn run_atoms(
+    bytes: &[u8],
+    starts: &[(usize, usize)],
+    line: &str,
+    w: Enc,
+    out: &mut Vec<Atom>,
+    reps: &mut String,
+) {
     let mut i = 0;
     // Index into `starts` of the next character start at or after `i`.
     let mut k = 0;
@@ -103,7 +113,7 @@ fn run_atoms(bytes: &[u8], starts: &[(usize, usize)], line: &str, w: Enc, out: &
         }
         // Grow an atom until the writer's units and the reader's characters end together.
         let (atom_k, atom_i) = (k, i);
-        let mut rep = String::new();
+        let rep_start = reps.len();
         let mut lost = false;
         // Lost bytes in a row: one U+FFFD per three (a CJK character in UTF-8), not one per
         // fragment, so the text keeps about its true length.
@@ -113,8 +123,8 @@ fn run_atoms(bytes: &[u8], starts: &[(usize, usize)], line: &str, w: Enc, out: &
         while j < bytes.len() {
             match codec::decode_unit(w, bytes, j) {
                 Unit::Char(c, n) => {
-                    flush_lost(&mut rep, &mut lost_bytes);
-                    rep.push(c);
+                    flush_lost(reps, &mut lost_bytes);
+                    reps.push(c);
                     j += n;
                 }
                 Unit::Lost(n) => {
@@ -141,11 +151,12 @@ fn run_atoms(bytes: &[u8], starts: &[(usize, usize)], line: &str, w: Enc, out: &
                 break;
             }
         }
-        flush_lost(&mut rep, &mut lost_bytes);
+        flush_lost(reps, &mut lost_bytes);
+        let rep = (rep_start, reps.len());
         if ok {
             let (s, e) = (starts[atom_k].1, starts[k].1);
             let orig = line.get(s..e).unwrap_or("");
-            if orig != rep {
+            if Some(orig) != reps.get(rep.0..rep.1) {
                 // Only a Latin-1 letter followed by an ASCII letter looks like a word; Big5's
                 // common characters start with symbol bytes (¡ ¤ ¥ …) and often end in a letter.
                 let letters = orig
@@ -181,9 +192,12 @@ fn run_atoms(bytes: &[u8], starts: &[(usize, usize)], line: &str, w: Enc, out: &
                     lossy: lost,
                     penalty,
                 });
+            } else {
+                reps.truncate(rep_start);
             }
             i = j;
         } else {
+            reps.truncate(rep_start);
             // Nothing aligned from here: try from the next reader character.
             k = atom_k + 1;
             i = match starts.get(k) {
@@ -248,7 +262,8 @@ fn score_from(prev: Option<char>, s: &str) -> (f32, Option<char>) {
 
 /// Best spans to repair in `line` under `chain`, with the total gain over leaving it.
 pub fn repair(line: &str, chain: Chain, lossy_ok: bool) -> (f32, Vec<Span>) {
-    let atoms = atoms(line, chain, lossy_ok);
+    let (atoms, reps) = atoms(line, chain, lossy_ok);
+    let rep_of = |a: &Atom| reps.get(a.rep.0..a.rep.1).unwrap_or("");
     if atoms.is_empty() {
         return (0.0, Vec::new());
     }
@@ -267,7 +282,7 @@ pub fn repair(line: &str, chain: Chain, lossy_ok: bool) -> (f32, Vec<Span>) {
             }
         }
         let orig = Scored::new(line.get(a.start..a.end).unwrap_or(""));
-        let rep = Scored::new(&a.rep);
+        let rep = Scored::new(rep_of(a));
         let mut next = [(f32::NEG_INFINITY, None), (f32::NEG_INFINITY, None)];
         let mut bp = [0u8; 2];
         for (t, text) in [(0usize, &orig), (1usize, &rep)] {
@@ -322,7 +337,7 @@ pub fn repair(line: &str, chain: Chain, lossy_ok: bool) -> (f32, Vec<Span>) {
             if k > i {
                 text.push_str(line.get(atoms[k - 1].end..atoms[k].start).unwrap_or(""));
             }
-            text.push_str(&atoms[k].rep);
+            text.push_str(rep_of(&atoms[k]));
             lossy |= atoms[k].lossy;
         }
         if let Some(span) = check(line, s, e, text, chain, lossy, penalty) {
