@@ -449,13 +449,19 @@ fn fix_line(line: &str) -> Option<(String, Vec<Edit>)> {
     let japanese = fin.chars().any(is_kana);
     let keep: Vec<bool> = edits
         .iter()
-        .map(|e| {
+        .enumerate()
+        .map(|(i, e)| {
             let before = line.get(e.start..e.end).unwrap_or("");
             let after = fin.get(e.new_start..e.new_end).unwrap_or("");
             // Kana left in the line means Japanese text: kana a repair removed were real.
             let kana_ok = !(japanese && before.chars().any(is_kana));
             // 锟斤拷 turned back into U+FFFD (and whatever survived) is a loss marker, not text.
-            kana_ok && (reads_as_text(after) || before.contains("锟斤拷"))
+            // One step: each edit is one first-pass span, already judged.
+            let reads = match (second.is_empty(), first.get(i)) {
+                (true, Some(s)) => s.reads,
+                _ => reads_as_text(after),
+            };
+            kana_ok && (reads || before.contains("锟斤拷"))
         })
         .collect();
     if keep.iter().all(|&k| k) {

@@ -35,6 +35,8 @@ pub struct Span {
     pub note: String,
     pub lossy: bool,
     pub gain: f32,
+    /// The replacement reads as text (judged here, where it is already at hand).
+    pub reads: bool,
 }
 
 struct Atom {
@@ -402,6 +404,7 @@ fn check(
         }
     }
     let note = format!("{} → read as {}", chain.writer.name(), reader);
+    let reads = super::reads_as_text(&text);
     Some(Span {
         start: s,
         end: e,
@@ -409,5 +412,6 @@ fn check(
         note,
         lossy,
         gain,
+        reads,
     })
 }
