@@ -99,6 +99,11 @@ const PAIR_SAMPLE: usize = 24;
 /// GBK read as Big5 near -12).
 const JUMBLED: f32 = -10.0;
 
+/// Pairs after which a line reading like ordinary text (mean above [`EARLY_CLEAN`]) stops
+/// being sampled.
+const EARLY_PAIRS: usize = 8;
+const EARLY_CLEAN: f32 = -7.5;
+
 /// Mean log-probability of the first Han pairs of `line`, if it has enough of them.
 fn han_pair_mean(line: &str) -> Option<f32> {
     let (mut n, mut sum, mut prev) = (0usize, 0.0f32, None::<char>);
@@ -110,7 +115,9 @@ fn han_pair_mean(line: &str) -> Option<f32> {
         if let Some(p) = prev {
             sum += model::logp(Some(p), c);
             n += 1;
-            if n >= PAIR_SAMPLE {
+            // Clean text is settled after a few pairs: a jumble averages near -12 and would
+            // need its remaining pairs far below that to end under the bar.
+            if n >= PAIR_SAMPLE || (n == EARLY_PAIRS && sum > EARLY_CLEAN * n as f32) {
                 break;
             }
         }
@@ -185,9 +192,88 @@ fn triage(line: &str) -> (bool, bool) {
     (latin_pair && latin >= 2, cjk >= 2 || jumbled)
 }
 
+/// Does `line`, re-encoded with `reader`, read as UTF-8 throughout (at least two multibyte
+/// characters, no broken sequence)? Then it is UTF-8 misread by that reader: other writers
+/// would have to produce valid UTF-8 by chance over the whole line.
+fn utf8_under(line: &str, reader: Enc) -> bool {
+    let mut buf = Vec::with_capacity(4);
+    // Continuation bytes still expected, multibyte sequences completed.
+    let (mut need, mut seqs, mut resync) = (0u32, 0usize, false);
+    for c in line.chars() {
+        if c.is_ascii() {
+            if need > 0 && !resync {
+                return false;
+            }
+            need = 0;
+            continue;
+        }
+        buf.clear();
+        if c == '\u{FFFD}' || !codec::encode_char(reader, c, false, &mut buf) {
+            // A lossy reader drops bytes around U+FFFD; a character the reader cannot write is
+            // not part of this reading. Either way the sequence restarts at the next lead byte.
+            need = 0;
+            resync = true;
+            continue;
+        }
+        for &b in &buf {
+            match (need, b) {
+                (0, 0xC2..=0xF4) => {
+                    need = if b >= 0xF0 {
+                        3
+                    } else if b >= 0xE0 {
+                        2
+                    } else {
+                        1
+                    };
+                    resync = false;
+                }
+                (0, 0x80..=0xBF) if resync => {}
+                (0, _) => return false,
+                (_, 0x80..=0xBF) => {
+                    need -= 1;
+                    seqs += (need == 0) as usize;
+                }
+                _ => return false,
+            }
+        }
+    }
+    need == 0 && seqs >= 2
+}
+
+/// Is there a non-ASCII character a Latin-1 / windows-1252 reader could not have produced?
+fn beyond_latin(line: &str) -> bool {
+    line.chars()
+        .any(|c| c as u32 > 0xFF && !codec::is_cp1252_special(c) && c != '\u{FFFD}')
+}
+
+/// The chains worth trying on `line` first: when the line re-encoded by one reader is UTF-8
+/// throughout, that chain alone (the others are tried only if it repairs nothing).
+fn preferred(line: &str, latin: bool, cjk: bool) -> Option<Chain> {
+    if latin && !beyond_latin(line) && utf8_under(line, Enc::Latin1) {
+        return Some(LATIN_CHAINS[0]);
+    }
+    if cjk && !latin {
+        for chain in &CJK_CHAINS[..3] {
+            if utf8_under(line, chain.reader) {
+                return Some(*chain);
+            }
+        }
+    }
+    None
+}
+
 /// Candidate single-chain repairs of `line`, best first.
 fn passes(line: &str) -> Vec<(f32, Vec<Span>)> {
     let (latin, cjk) = triage(line);
+    if !latin && !cjk {
+        return Vec::new();
+    }
+    if let Some(chain) = preferred(line, latin, cjk) {
+        let r = repair::repair(line, chain, true);
+        if !r.1.is_empty() {
+            return vec![r];
+        }
+    }
     let chains = LATIN_CHAINS
         .iter()
         .filter(|_| latin)
@@ -283,16 +369,22 @@ fn fix_line(line: &str) -> Option<(String, Vec<Edit>)> {
     let mut best: Option<(f32, Vec<Span>, String, Vec<Span>)> = None;
     // The two best first steps are enough: a right first step that is not among them would
     // need two wrong chains to both beat it.
-    for (rank, (_, first)) in passes(line).into_iter().take(2).enumerate() {
+    let cands = passes(line);
+    // With one candidate there is nothing to compare its score with.
+    let alone = cands.len() == 1;
+    for (rank, (_, first)) in cands.into_iter().take(2).enumerate() {
         let mid = apply(line, &first);
-        let (latin, cjk) = triage(&mid);
+        // A second step can only undo what the first one produced: what the first pass left
+        // alone, every chain has already had its chance at.
+        let produced: String = first.iter().flat_map(|s| [s.text.as_str(), "\n"]).collect();
+        let (latin, cjk) = triage(&produced);
         if !latin && !cjk {
             // Nothing left to undo: this is a one-step answer. The best one-step answer is
             // the first candidate, so a later one without a second step cannot win.
             if rank > 0 {
                 continue;
             }
-            let sc = model::score(&mid);
+            let sc = if alone { 0.0 } else { model::score(&mid) };
             best = Some((sc, first, mid, Vec::new()));
             continue;
         }
@@ -300,7 +392,11 @@ fn fix_line(line: &str) -> Option<(String, Vec<Edit>)> {
         let fin = apply(&mid, &second);
         // A two-step explanation must beat the one-step ones clearly: with more freedom it
         // can always find a shorter, hence likelier, reading.
-        let sc = model::score(&fin) - if second.is_empty() { 0.0 } else { SECOND_STEP };
+        let sc = if alone {
+            0.0
+        } else {
+            model::score(&fin) - if second.is_empty() { 0.0 } else { SECOND_STEP }
+        };
         if best.as_ref().is_none_or(|b| sc > b.0) {
             best = Some((sc, first, mid, second));
         }
@@ -353,13 +449,19 @@ fn fix_line(line: &str) -> Option<(String, Vec<Edit>)> {
     let japanese = fin.chars().any(is_kana);
     let keep: Vec<bool> = edits
         .iter()
-        .map(|e| {
+        .enumerate()
+        .map(|(i, e)| {
             let before = line.get(e.start..e.end).unwrap_or("");
             let after = fin.get(e.new_start..e.new_end).unwrap_or("");
             // Kana left in the line means Japanese text: kana a repair removed were real.
             let kana_ok = !(japanese && before.chars().any(is_kana));
             // 锟斤拷 turned back into U+FFFD (and whatever survived) is a loss marker, not text.
-            kana_ok && (reads_as_text(after) || before.contains("锟斤拷"))
+            // One step: each edit is one first-pass span, already judged.
+            let reads = match (second.is_empty(), first.get(i)) {
+                (true, Some(s)) => s.reads,
+                _ => reads_as_text(after),
+            };
+            kana_ok && (reads || before.contains("锟斤拷"))
         })
         .collect();
     if keep.iter().all(|&k| k) {

@@ -35,12 +35,16 @@ pub struct Span {
     pub note: String,
     pub lossy: bool,
     pub gain: f32,
+    /// The replacement reads as text (judged here, where it is already at hand).
+    pub reads: bool,
 }
 
 struct Atom {
     start: usize,
     end: usize,
-    rep: String,
+    /// Byte range of the replacement in the pass's shared text buffer (one allocation per
+    /// pass, not one per atom).
+    rep: (usize, usize),
     lossy: bool,
     /// Extra cost of swapping: ASCII letters taken as trail bytes of a GBK/Big5 character.
     penalty: f32,
@@ -52,8 +56,9 @@ struct Atom {
 const LETTER_TRAIL: f32 = 8.0;
 
 /// Atoms of `line` under `chain`, in order.
-fn atoms(line: &str, chain: Chain, lossy_ok: bool) -> Vec<Atom> {
+fn atoms(line: &str, chain: Chain, lossy_ok: bool) -> (Vec<Atom>, String) {
     let mut out = Vec::new();
+    let mut reps = String::new();
     let mut bytes: Vec<u8> = Vec::new();
     // For each reader byte offset where a character starts: that character's offset in `line`.
     let mut starts: Vec<(usize, usize)> = Vec::new();
@@ -62,7 +67,7 @@ fn atoms(line: &str, chain: Chain, lossy_ok: bool) -> Vec<Atom> {
     let mut flush = |bytes: &mut Vec<u8>, starts: &mut Vec<(usize, usize)>, end: usize| {
         if !bytes.is_empty() {
             starts.push((bytes.len(), end));
-            run_atoms(bytes, starts, line, chain.writer, &mut out);
+            run_atoms(bytes, starts, line, chain.writer, &mut out, &mut reps);
         }
         bytes.clear();
         starts.clear();
@@ -79,12 +84,19 @@ fn atoms(line: &str, chain: Chain, lossy_ok: bool) -> Vec<Atom> {
         }
     }
     flush(&mut bytes, &mut starts, line.len());
-    out
+    (out, reps)
 }
 
 /// Decode one re-encoded run with the writer and cut it into atoms. `starts` maps byte offsets
 /// (where reader characters begin, plus the end) to line offsets.
-fn run_atoms(bytes: &[u8], starts: &[(usize, usize)], line: &str, w: Enc, out: &mut Vec<Atom>) {
+fn run_atoms(
+    bytes: &[u8],
+    starts: &[(usize, usize)],
+    line: &str,
+    w: Enc,
+    out: &mut Vec<Atom>,
+    reps: &mut String,
+) {
     let mut i = 0;
     // Index into `starts` of the next character start at or after `i`.
     let mut k = 0;
@@ -103,7 +115,7 @@ fn run_atoms(bytes: &[u8], starts: &[(usize, usize)], line: &str, w: Enc, out: &
         }
         // Grow an atom until the writer's units and the reader's characters end together.
         let (atom_k, atom_i) = (k, i);
-        let mut rep = String::new();
+        let rep_start = reps.len();
         let mut lost = false;
         // Lost bytes in a row: one U+FFFD per three (a CJK character in UTF-8), not one per
         // fragment, so the text keeps about its true length.
@@ -113,8 +125,8 @@ fn run_atoms(bytes: &[u8], starts: &[(usize, usize)], line: &str, w: Enc, out: &
         while j < bytes.len() {
             match codec::decode_unit(w, bytes, j) {
                 Unit::Char(c, n) => {
-                    flush_lost(&mut rep, &mut lost_bytes);
-                    rep.push(c);
+                    flush_lost(reps, &mut lost_bytes);
+                    reps.push(c);
                     j += n;
                 }
                 Unit::Lost(n) => {
@@ -141,21 +153,22 @@ fn run_atoms(bytes: &[u8], starts: &[(usize, usize)], line: &str, w: Enc, out: &
                 break;
             }
         }
-        flush_lost(&mut rep, &mut lost_bytes);
+        flush_lost(reps, &mut lost_bytes);
+        let rep = (rep_start, reps.len());
         if ok {
             let (s, e) = (starts[atom_k].1, starts[k].1);
             let orig = line.get(s..e).unwrap_or("");
-            if orig != rep {
+            if Some(orig) != reps.get(rep.0..rep.1) {
                 // Only a Latin-1 letter followed by an ASCII letter looks like a word; Big5's
                 // common characters start with symbol bytes (¡ ¤ ¥ …) and often end in a letter.
-                let cs: Vec<char> = orig.chars().collect();
-                let letters = cs
-                    .windows(2)
-                    .filter(|p| {
-                        matches!(p[0] as u32, 0xC0..=0xFF)
-                            && p[0] != '×'
-                            && p[0] != '÷'
-                            && p[1].is_ascii_alphabetic()
+                let letters = orig
+                    .chars()
+                    .zip(orig.chars().skip(1))
+                    .filter(|&(a, b)| {
+                        matches!(a as u32, 0xC0..=0xFF)
+                            && a != '×'
+                            && a != '÷'
+                            && b.is_ascii_alphabetic()
                     })
                     .count();
                 // A Latin-1 letter touching an ASCII letter is part of a word (café), whichever
@@ -166,8 +179,8 @@ fn run_atoms(bytes: &[u8], starts: &[(usize, usize)], line: &str, w: Enc, out: &
                 let ascii = |c: Option<char>| c.is_some_and(|c| c.is_ascii_alphabetic());
                 let before = line.get(..s).and_then(|p| p.chars().next_back());
                 let after = line.get(e..).and_then(|n| n.chars().next());
-                let in_word = (latin(cs.first().copied()) && ascii(before))
-                    || (latin(cs.last().copied()) && ascii(after));
+                let in_word = (latin(orig.chars().next()) && ascii(before))
+                    || (latin(orig.chars().next_back()) && ascii(after));
                 let letters = letters + in_word as usize;
                 let penalty = if w == Enc::Utf8 {
                     0.0
@@ -181,9 +194,12 @@ fn run_atoms(bytes: &[u8], starts: &[(usize, usize)], line: &str, w: Enc, out: &
                     lossy: lost,
                     penalty,
                 });
+            } else {
+                reps.truncate(rep_start);
             }
             i = j;
         } else {
+            reps.truncate(rep_start);
             // Nothing aligned from here: try from the next reader character.
             k = atom_k + 1;
             i = match starts.get(k) {
@@ -201,6 +217,41 @@ fn flush_lost(rep: &mut String, lost_bytes: &mut usize) {
     *lost_bytes = 0;
 }
 
+/// A text scored once, so it can follow any previous character: only its first character's
+/// probability depends on what came before.
+struct Scored {
+    first: Option<char>,
+    inner: f32,
+    last: Option<char>,
+}
+
+impl Scored {
+    fn new(s: &str) -> Scored {
+        let mut it = s.chars();
+        let first = it.next();
+        let mut p = first;
+        let mut inner = 0.0;
+        for c in it {
+            inner += model::logp(p, c);
+            p = Some(c);
+        }
+        Scored {
+            first,
+            inner,
+            last: p,
+        }
+    }
+
+    /// Log-probability after `prev`, and the character it leaves as context.
+    #[inline]
+    fn after(&self, prev: Option<char>) -> (f32, Option<char>) {
+        match self.first {
+            Some(f) => (model::logp(prev, f) + self.inner, self.last),
+            None => (0.0, prev),
+        }
+    }
+}
+
 fn score_from(prev: Option<char>, s: &str) -> (f32, Option<char>) {
     let mut p = prev;
     let mut t = 0.0;
@@ -213,7 +264,8 @@ fn score_from(prev: Option<char>, s: &str) -> (f32, Option<char>) {
 
 /// Best spans to repair in `line` under `chain`, with the total gain over leaving it.
 pub fn repair(line: &str, chain: Chain, lossy_ok: bool) -> (f32, Vec<Span>) {
-    let atoms = atoms(line, chain, lossy_ok);
+    let (atoms, reps) = atoms(line, chain, lossy_ok);
+    let rep_of = |a: &Atom| reps.get(a.rep.0..a.rep.1).unwrap_or("");
     if atoms.is_empty() {
         return (0.0, Vec::new());
     }
@@ -224,22 +276,23 @@ pub fn repair(line: &str, chain: Chain, lossy_ok: bool) -> (f32, Vec<Span>) {
     let mut back: Vec<[u8; 2]> = Vec::with_capacity(atoms.len());
     let mut pos = 0;
     for a in &atoms {
-        let gap = line.get(pos..a.start).unwrap_or("");
+        let gap = Scored::new(line.get(pos..a.start).unwrap_or(""));
         for s in st.iter_mut() {
             if s.0.is_finite() {
-                let (g, p) = score_from(s.1, gap);
+                let (g, p) = gap.after(s.1);
                 *s = (s.0 + g, p);
             }
         }
-        let orig = line.get(a.start..a.end).unwrap_or("");
+        let orig = Scored::new(line.get(a.start..a.end).unwrap_or(""));
+        let rep = Scored::new(rep_of(a));
         let mut next = [(f32::NEG_INFINITY, None), (f32::NEG_INFINITY, None)];
         let mut bp = [0u8; 2];
-        for (t, text) in [(0usize, orig), (1usize, a.rep.as_str())] {
+        for (t, text) in [(0usize, &orig), (1usize, &rep)] {
             for (s, &(sc, prev)) in st.iter().enumerate() {
                 if !sc.is_finite() {
                     continue;
                 }
-                let (e, p) = score_from(prev, text);
+                let (e, p) = text.after(prev);
                 let e = if t == 1 { e - a.penalty } else { e };
                 let v = sc + e - if s != t { SWITCH } else { 0.0 };
                 if v > next[t].0 {
@@ -286,7 +339,7 @@ pub fn repair(line: &str, chain: Chain, lossy_ok: bool) -> (f32, Vec<Span>) {
             if k > i {
                 text.push_str(line.get(atoms[k - 1].end..atoms[k].start).unwrap_or(""));
             }
-            text.push_str(&atoms[k].rep);
+            text.push_str(rep_of(&atoms[k]));
             lossy |= atoms[k].lossy;
         }
         if let Some(span) = check(line, s, e, text, chain, lossy, penalty) {
@@ -351,6 +404,7 @@ fn check(
         }
     }
     let note = format!("{} → read as {}", chain.writer.name(), reader);
+    let reads = super::reads_as_text(&text);
     Some(Span {
         start: s,
         end: e,
@@ -358,5 +412,6 @@ fn check(
         note,
         lossy,
         gain,
+        reads,
     })
 }
