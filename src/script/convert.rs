@@ -42,9 +42,11 @@ pub(crate) struct Table {
     /// Per BMP character: its node under the root (0: no key starts with it), with `MULTI`
     /// set when longer keys start with it too. One lookup settles most positions.
     bmp_first: Box<[u32; 0x10000]>,
-    /// The packed value of each node under the root (indexed by node id), decoded once:
-    /// the answer at most positions.
-    level1: Box<[u64]>,
+    /// For each node under the root (indexed by node id), decoded once: its packed value (the
+    /// answer at most positions) and a 64-bit filter of its children's characters (see
+    /// `second_bit`). The filter is small enough to stay in cache and spares most positions
+    /// a probe of the much larger bigram table.
+    level1: Box<[(u64, u64)]>,
 }
 
 const MULTI: u32 = 1 << 31;
@@ -62,6 +64,11 @@ fn bigram_key(c1: u32, c2: u32) -> u64 {
 #[inline(always)]
 fn bigram_slot(key: u64, shift: u32) -> usize {
     (key.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> shift) as usize
+}
+
+#[inline(always)]
+fn second_bit(c2: u32) -> u64 {
+    1 << (c2.wrapping_mul(0x9E37_79B1) >> 26)
 }
 
 /// Little-endian reads from build.rs's tables; out of range reads give 0 ("no key"), which
@@ -148,9 +155,14 @@ impl Table {
             let multi = table.node(child).len > 0;
             let id = child as usize;
             if level1.len() <= id {
-                level1.resize(id + 1, 0);
+                level1.resize(id + 1, (0, 0));
             }
-            level1[id] = table.node(child).value;
+            let node = table.node(child);
+            let mut filter = 0;
+            for j in node.start..node.start + node.len {
+                filter |= second_bit(table.edge(j as usize).0);
+            }
+            level1[id] = (node.value, filter);
             if let Some(slot) = table.bmp_first.get_mut(c as usize) {
                 *slot = child | if multi { MULTI } else { 0 };
             }
@@ -315,14 +327,17 @@ impl Table {
                 continue;
             }
             let node = first & !MULTI;
-            let mut value = match self.level1.get(node as usize) {
-                Some(&value) => value,
-                None => self.node(node).value,
+            let (mut value, filter) = match self.level1.get(node as usize) {
+                Some(&entry) => entry,
+                None => (self.node(node).value, u64::MAX),
             };
             if first & MULTI != 0 && pos + len < bytes.len() {
                 let (c2, len2) = decode_at(bytes, pos + len);
-                if let Some(second) = self.bigram_child(node, cp, c2) {
-                    value = self.longest_from(second, bytes, pos + len + len2, value);
+                // A clear filter bit proves no key starts with these two characters.
+                if filter & second_bit(c2) != 0 {
+                    if let Some(second) = self.bigram_child(node, cp, c2) {
+                        value = self.longest_from(second, bytes, pos + len + len2, value);
+                    }
                 }
             }
             match Some(value).filter(|&v| v != 0) {
@@ -370,7 +385,10 @@ impl Table {
     fn convert_into(&self, text: &str, out: &mut String) {
         let mut copied = 0;
         self.for_each_edit(text, |start, end, replacement| {
-            out.push_str(&text[copied..start]);
+            // Converted characters often come in runs: skip the empty copy between them.
+            if start > copied {
+                out.push_str(&text[copied..start]);
+            }
             out.push_str(replacement);
             copied = end;
         });
@@ -385,7 +403,10 @@ impl Table {
         let mut copied = 0;
         self.for_each_edit(text, |start, end, replacement| {
             let buf = out.get_or_insert_with(|| String::with_capacity(text.len() + text.len() / 8));
-            buf.push_str(&text[copied..start]);
+            // Converted characters often come in runs: skip the empty copy between them.
+            if start > copied {
+                buf.push_str(&text[copied..start]);
+            }
             buf.push_str(replacement);
             copied = end;
         });
