@@ -43,10 +43,10 @@ pub(crate) struct Table {
     /// set when longer keys start with it too. One lookup settles most positions.
     bmp_first: Box<[u32; 0x10000]>,
     /// For each node under the root (indexed by node id), decoded once: its packed value (the
-    /// answer at most positions) and a 64-bit filter of its children's characters (see
+    /// answer at most positions) and a 128-bit filter of its children's characters (see
     /// `second_bit`). The filter is small enough to stay in cache and spares most positions
     /// a probe of the much larger bigram table.
-    level1: Box<[(u64, u64)]>,
+    level1: Box<[(u64, [u64; 2])]>,
 }
 
 const MULTI: u32 = 1 << 31;
@@ -67,8 +67,9 @@ fn bigram_slot(key: u64, shift: u32) -> usize {
 }
 
 #[inline(always)]
-fn second_bit(c2: u32) -> u64 {
-    1 << (c2.wrapping_mul(0x9E37_79B1) >> 26)
+fn second_bit(c2: u32) -> (usize, u64) {
+    let h = c2.wrapping_mul(0x9E37_79B1);
+    ((h >> 31) as usize, 1 << ((h >> 25) & 63))
 }
 
 /// Little-endian reads from build.rs's tables; out of range reads give 0 ("no key"), which
@@ -155,12 +156,13 @@ impl Table {
             let multi = table.node(child).len > 0;
             let id = child as usize;
             if level1.len() <= id {
-                level1.resize(id + 1, (0, 0));
+                level1.resize(id + 1, (0, [0; 2]));
             }
             let node = table.node(child);
-            let mut filter = 0;
+            let mut filter = [0; 2];
             for j in node.start..node.start + node.len {
-                filter |= second_bit(table.edge(j as usize).0);
+                let (word, bit) = second_bit(table.edge(j as usize).0);
+                filter[word] |= bit;
             }
             level1[id] = (node.value, filter);
             if let Some(slot) = table.bmp_first.get_mut(c as usize) {
@@ -329,12 +331,13 @@ impl Table {
             let node = first & !MULTI;
             let (mut value, filter) = match self.level1.get(node as usize) {
                 Some(&entry) => entry,
-                None => (self.node(node).value, u64::MAX),
+                None => (self.node(node).value, [u64::MAX; 2]),
             };
             if first & MULTI != 0 && pos + len < bytes.len() {
                 let (c2, len2) = decode_at(bytes, pos + len);
                 // A clear filter bit proves no key starts with these two characters.
-                if filter & second_bit(c2) != 0 {
+                let (word, bit) = second_bit(c2);
+                if filter[word & 1] & bit != 0 {
                     if let Some(second) = self.bigram_child(node, cp, c2) {
                         value = self.longest_from(second, bytes, pos + len + len2, value);
                     }
