@@ -230,10 +230,9 @@ fn main() {
 /// node's edges sorted by character; `t{index}.out`: the emitted strings) and returns the
 /// distinct first two bytes of its keys (big-endian), or `None` when some key starts with ASCII.
 ///
-/// t{index}.bin, little-endian: node count, edge count, Bloom words, Bloom shift (u32 each);
-/// nodes as (first edge u32, edge count u32, packed value u64, 0 = no key ends here); edges as
-/// (character u32, child node u32); a Bloom filter (u64 words) over the first two characters
-/// of every key of two or more characters.
+/// t{index}.bin, little-endian: node count, edge count (u32 each); nodes as (first edge u32,
+/// edge count u32, packed value u64, 0 = no key ends here); edges as (character u32, child
+/// node u32).
 fn build_table(node: &Node, dicts: &Dicts, out_dir: &Path, index: usize) -> Option<Vec<u16>> {
     let mut names = Vec::new();
     node.leaves(&mut names);
@@ -250,7 +249,6 @@ fn build_table(node: &Node, dicts: &Dicts, out_dir: &Path, index: usize) -> Opti
     let mut out = String::new();
     let mut out_pos: HashMap<&str, usize> = HashMap::new();
     let mut prefixes = Some(BTreeSet::new());
-    let mut bigrams: Vec<(u32, u32)> = Vec::new();
     // Trie with BTreeMap children, renumbered breadth-first below.
     let mut trie: Vec<(BTreeMap<char, usize>, u64)> = vec![(BTreeMap::new(), 0)];
     for key in keys {
@@ -269,10 +267,6 @@ fn build_table(node: &Node, dicts: &Dicts, out_dir: &Path, index: usize) -> Opti
         });
         let identity = value == &key[..consume];
         let packed = pack(start, value.len(), consume, identity);
-        let mut chars = key.chars();
-        if let (Some(c1), Some(c2)) = (chars.next(), chars.next()) {
-            bigrams.push((c1 as u32, c2 as u32));
-        }
         let mut at = 0;
         for c in key.chars() {
             let next = trie.len();
@@ -307,28 +301,11 @@ fn build_table(node: &Node, dicts: &Dicts, out_dir: &Path, index: usize) -> Opti
             edge_count += 1;
         }
     }
-    // Bloom filter over the bigrams: 64 bits per bigram (about 1 % false positives), at most
-    // 256 KiB. Hash and sizing must match convert.rs.
-    let bits = (bigrams.len().max(1) * 64)
-        .next_power_of_two()
-        .clamp(1 << 10, 1 << 21);
-    let shift = 64 - bits.trailing_zeros();
-    let mut bloom = vec![0u64; bits / 64];
-    for (c1, c2) in bigrams {
-        let h = (u64::from(c1) << 21 | u64::from(c2)).wrapping_mul(0x9E37_79B9_7F4A_7C15);
-        let bit = (h >> shift) as usize;
-        bloom[bit / 64] |= 1 << (bit % 64);
-    }
     let mut bin = Vec::new();
     bin.extend_from_slice(&(order.len() as u32).to_le_bytes());
     bin.extend_from_slice(&edge_count.to_le_bytes());
-    bin.extend_from_slice(&(bloom.len() as u32).to_le_bytes());
-    bin.extend_from_slice(&shift.to_le_bytes());
     bin.extend_from_slice(&nodes);
     bin.extend_from_slice(&edges);
-    for word in bloom {
-        bin.extend_from_slice(&word.to_le_bytes());
-    }
     fs::write(out_dir.join(format!("t{index}.bin")), bin).expect("write trie");
     fs::write(out_dir.join(format!("t{index}.out")), out).expect("write outputs");
     prefixes.map(|p| p.into_iter().collect())

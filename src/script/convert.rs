@@ -28,10 +28,12 @@ struct TrieNode {
 pub(crate) struct Table {
     nodes: &'static [u8],
     edges: &'static [u8],
-    /// Bloom filter over the first two characters of multi-character keys: the trie is only
-    /// walked past the first character where a longer key can start.
-    bloom: &'static [u8],
-    bloom_shift: u32,
+    /// Open-addressing hash set of the trie's second-level edges, each entry packing (first
+    /// character, second character, node): one probe replaces a binary search over the often
+    /// hundreds of children of a common first character, and settles most positions where a
+    /// longer key could start but does not. Empty when the trie is too large to pack.
+    bigrams: Box<[u64]>,
+    bigram_shift: u32,
     out: &'static str,
     /// When every key starts with one of at most three lead bytes (the CJK compatibility
     /// ideographs of the normalization step): those bytes and the keys' first two bytes, so
@@ -40,14 +42,34 @@ pub(crate) struct Table {
     /// Per BMP character: its node under the root (0: no key starts with it), with `MULTI`
     /// set when longer keys start with it too. One lookup settles most positions.
     bmp_first: Box<[u32; 0x10000]>,
+    /// For each node under the root (indexed by node id), decoded once: its packed value (the
+    /// answer at most positions) and a 128-bit filter of its children's characters (see
+    /// `second_bit`). The filter is small enough to stay in cache and spares most positions
+    /// a probe of the much larger bigram table.
+    level1: Box<[(u64, [u64; 2])]>,
 }
 
 const MULTI: u32 = 1 << 31;
 const NODE_BYTES: usize = 16;
 const EDGE_BYTES: usize = 8;
 
-fn bigram_hash(c1: u32, c2: u32) -> u64 {
-    (u64::from(c1) << 21 | u64::from(c2)).wrapping_mul(0x9E37_79B9_7F4A_7C15)
+/// Node ids that fit in a bigram entry (the low 22 bits).
+const BIGRAM_NODE_BITS: u32 = 22;
+
+#[inline(always)]
+fn bigram_key(c1: u32, c2: u32) -> u64 {
+    u64::from(c1) << 21 | u64::from(c2)
+}
+
+#[inline(always)]
+fn bigram_slot(key: u64, shift: u32) -> usize {
+    (key.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> shift) as usize
+}
+
+#[inline(always)]
+fn second_bit(c2: u32) -> (usize, u64) {
+    let h = c2.wrapping_mul(0x9E37_79B1);
+    ((h >> 31) as usize, 1 << ((h >> 25) & 63))
 }
 
 /// Little-endian reads from build.rs's tables; out of range reads give 0 ("no key"), which
@@ -111,32 +133,44 @@ impl Table {
         let bin = TABLE_BIN[index];
         let node_count = read_u32(bin, 0) as usize;
         let edge_count = read_u32(bin, 4) as usize;
-        let bloom_words = read_u32(bin, 8) as usize;
-        let bloom_shift = read_u32(bin, 12);
         let split = |from: usize, len: usize| bin.get(from..from + len).unwrap_or(&[]);
-        let nodes_at = 16;
+        let nodes_at = 8;
         let edges_at = nodes_at + node_count * NODE_BYTES;
-        let bloom_at = edges_at + edge_count * EDGE_BYTES;
         let mut table = Table {
             nodes: split(nodes_at, node_count * NODE_BYTES),
             edges: split(edges_at, edge_count * EDGE_BYTES),
-            bloom: split(bloom_at, bloom_words * 8),
-            bloom_shift,
+            bigrams: Box::new([]),
+            bigram_shift: 64,
             out: TABLE_OUT[index],
             quick_reject: None,
+            level1: Box::new([]),
             bmp_first: match vec![0; 0x10000].into_boxed_slice().try_into() {
                 Ok(array) => array,
                 Err(_) => unreachable!("a 0x10000-element slice converts to a 0x10000 array"),
             },
         };
         let root = table.node(0);
+        let mut level1 = Vec::new();
         for i in root.start..root.start + root.len {
             let (c, child) = table.edge(i as usize);
             let multi = table.node(child).len > 0;
+            let id = child as usize;
+            if level1.len() <= id {
+                level1.resize(id + 1, (0, [0; 2]));
+            }
+            let node = table.node(child);
+            let mut filter = [0; 2];
+            for j in node.start..node.start + node.len {
+                let (word, bit) = second_bit(table.edge(j as usize).0);
+                filter[word] |= bit;
+            }
+            level1[id] = (node.value, filter);
             if let Some(slot) = table.bmp_first.get_mut(c as usize) {
                 *slot = child | if multi { MULTI } else { 0 };
             }
         }
+        table.level1 = level1.into_boxed_slice();
+        table.build_bigrams();
         table.quick_reject = TABLE_PREFIXES[index].and_then(|prefixes| {
             let mut leads: Vec<u8> = prefixes.iter().map(|p| (p >> 8) as u8).collect();
             leads.dedup();
@@ -148,6 +182,59 @@ impl Table {
             }
         });
         table
+    }
+
+    fn build_bigrams(&mut self) {
+        let root = self.node(0);
+        let mut entries = Vec::new();
+        for i in root.start..root.start + root.len {
+            let (c1, n1) = self.edge(i as usize);
+            let first = self.node(n1);
+            for j in first.start..first.start + first.len {
+                let (c2, n2) = self.edge(j as usize);
+                if n2 >= 1 << BIGRAM_NODE_BITS {
+                    return; // Too large to pack: every lookup falls back to the trie.
+                }
+                entries.push(bigram_key(c1, c2) << BIGRAM_NODE_BITS | u64::from(n2));
+            }
+        }
+        // Between a third and three quarters full: a miss usually ends after one or two
+        // probes, and the table stays small enough to mostly live in cache.
+        let slots = (entries.len() + entries.len() / 3)
+            .next_power_of_two()
+            .max(16);
+        let shift = 64 - slots.trailing_zeros();
+        let mut bigrams = vec![0u64; slots].into_boxed_slice();
+        for entry in entries {
+            let mut slot = bigram_slot(entry >> BIGRAM_NODE_BITS, shift);
+            while bigrams[slot] != 0 {
+                slot = (slot + 1) & (slots - 1);
+            }
+            bigrams[slot] = entry;
+        }
+        self.bigrams = bigrams;
+        self.bigram_shift = shift;
+    }
+
+    /// The trie node of the two-character prefix `c1 c2`, if some key starts with it.
+    #[inline(always)]
+    fn bigram_child(&self, first_node: u32, c1: u32, c2: u32) -> Option<u32> {
+        if self.bigrams.is_empty() {
+            return self.child(first_node, c2);
+        }
+        let key = bigram_key(c1, c2);
+        let mask = self.bigrams.len() - 1;
+        let mut slot = bigram_slot(key, self.bigram_shift);
+        loop {
+            let entry = *self.bigrams.get(slot)?;
+            if entry == 0 {
+                return None;
+            }
+            if entry >> BIGRAM_NODE_BITS == key {
+                return Some((entry & ((1 << BIGRAM_NODE_BITS) - 1)) as u32);
+            }
+            slot = (slot + 1) & mask;
+        }
     }
 
     #[inline(always)]
@@ -187,22 +274,16 @@ impl Table {
         self.out.get(start..start + len).unwrap_or("")
     }
 
-    fn may_start_bigram(&self, c1: u32, c2: u32) -> bool {
-        let bit = (bigram_hash(c1, c2) >> self.bloom_shift) as usize;
-        read_u64(self.bloom, bit / 64 * 8) & (1 << (bit % 64)) != 0
-    }
-
-    /// The value of the longest key starting at `bytes[pos]`, whose first character (of
-    /// `first_len` bytes) has trie node `node`.
-    fn longest_from(
-        &self,
-        mut node: u32,
-        bytes: &[u8],
-        pos: usize,
-        first_len: usize,
-    ) -> Option<u64> {
-        let mut best = self.node(node).value;
-        let mut at = pos + first_len;
+    /// The value of the longest key that is the prefix ending at `node` or extends it with
+    /// the text from `bytes[at]` on; `best` is the value of the longest shorter key (0: none).
+    fn longest_from(&self, mut node: u32, bytes: &[u8], mut at: usize, mut best: u64) -> u64 {
+        let n = self.node(node);
+        if n.value != 0 {
+            best = n.value;
+        }
+        if n.len == 0 {
+            return best;
+        }
         while at < bytes.len() {
             let (cp, len) = decode_at(bytes, at);
             at += len;
@@ -215,7 +296,7 @@ impl Table {
                 best = value;
             }
         }
-        (best != 0).then_some(best)
+        best
     }
 
     /// Calls `on_hit` for every dictionary match OpenCC makes in `text`, in order: maximum
@@ -248,15 +329,21 @@ impl Table {
                 continue;
             }
             let node = first & !MULTI;
-            let value = if first & MULTI != 0
-                && pos + len < bytes.len()
-                && self.may_start_bigram(cp, decode_at(bytes, pos + len).0)
-            {
-                self.longest_from(node, bytes, pos, len)
-            } else {
-                Some(self.node(node).value).filter(|&v| v != 0)
+            let (mut value, filter) = match self.level1.get(node as usize) {
+                Some(&entry) => entry,
+                None => (self.node(node).value, [u64::MAX; 2]),
             };
-            match value {
+            if first & MULTI != 0 && pos + len < bytes.len() {
+                let (c2, len2) = decode_at(bytes, pos + len);
+                // A clear filter bit proves no key starts with these two characters.
+                let (word, bit) = second_bit(c2);
+                if filter[word & 1] & bit != 0 {
+                    if let Some(second) = self.bigram_child(node, cp, c2) {
+                        value = self.longest_from(second, bytes, pos + len + len2, value);
+                    }
+                }
+            }
+            match Some(value).filter(|&v| v != 0) {
                 Some(value) => {
                     // The group policy may pick a shorter key than the longest one: matching
                     // resumes right after what it consumed.
@@ -301,7 +388,10 @@ impl Table {
     fn convert_into(&self, text: &str, out: &mut String) {
         let mut copied = 0;
         self.for_each_edit(text, |start, end, replacement| {
-            out.push_str(&text[copied..start]);
+            // Converted characters often come in runs: skip the empty copy between them.
+            if start > copied {
+                out.push_str(&text[copied..start]);
+            }
             out.push_str(replacement);
             copied = end;
         });
@@ -316,7 +406,10 @@ impl Table {
         let mut copied = 0;
         self.for_each_edit(text, |start, end, replacement| {
             let buf = out.get_or_insert_with(|| String::with_capacity(text.len() + text.len() / 8));
-            buf.push_str(&text[copied..start]);
+            // Converted characters often come in runs: skip the empty copy between them.
+            if start > copied {
+                buf.push_str(&text[copied..start]);
+            }
             buf.push_str(replacement);
             copied = end;
         });
