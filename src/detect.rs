@@ -293,7 +293,9 @@ fn utf8_or_short_legacy(bytes: &[u8], complete: bool) -> Detection {
     let Ok(text) = std::str::from_utf8(bytes) else {
         return utf8;
     };
-    if text.chars().any(is_han) {
+    // Latin-1 letters and symbols are accented text or Latin-1 mojibake (the mojibake rule's
+    // job): far likelier than GBK pairs that all happen to start with C2/C3.
+    if text.chars().any(is_han) || text.chars().all(|c| (c as u32) < 0x100) {
         return utf8;
     }
     let u = model::score(text) + UTF8_PRIOR;
@@ -552,6 +554,11 @@ mod tests {
         // 米絲 in UTF-16BE is the ASCII "|s}r"; 雖然 in UTF-16LE is valid UTF-8 (U+0596 "6q").
         assert_eq!(detect(&be("米絲"), true).charset, Charset::Utf16Be);
         assert_eq!(detect(&le("雖然"), true).charset, Charset::Utf16Le);
+        // Short Latin-1 mojibake is UTF-8 (the mojibake rule repairs it), not GBK.
+        assert_eq!(
+            detect("®ø®§¨£³ø«á¡A".as_bytes(), true).charset,
+            Charset::Utf8
+        );
         // Ordinary short ASCII stays ASCII.
         for t in ["ok", "news", "2024", "Hi!", "a-b", "NBA"] {
             assert_eq!(detect(t.as_bytes(), true).charset, Charset::Utf8, "{t}");

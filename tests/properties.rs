@@ -9,7 +9,7 @@
 //!   blocks; rules and conversion applied to pieces cut at line ends give the same text;
 //! - the default rules are idempotent: fixing fixed text changes nothing.
 //!
-//! The CI run is short (`ZHFIX_PROPTEST_CASES`, default 48 per property, about 60 s in a
+//! The CI run is short (`ZHFIX_PROPTEST_CASES`, default 32 per property, well under a minute in a
 //! debug build on two busy cores). The long run is `#[ignore]`d and run by hand:
 //! `ZHFIX_LONG_CASES=250000 cargo test --release --test properties -- --ignored --nocapture`
 //! (that many cases per property; four properties).
@@ -35,7 +35,7 @@ fn env_cases(var: &str, default: u32) -> u32 {
 
 fn ci_config() -> RunnerConfig {
     RunnerConfig {
-        cases: env_cases("ZHFIX_PROPTEST_CASES", 48),
+        cases: env_cases("ZHFIX_PROPTEST_CASES", 32),
         ..RunnerConfig::default()
     }
 }
@@ -395,7 +395,7 @@ proptest! {
 #[test]
 fn multi_block_inputs_stream_like_whole() {
     let mut runner = TestRunner::new(RunnerConfig {
-        cases: env_cases("ZHFIX_PROPTEST_CASES", 48).div_ceil(12).max(2),
+        cases: env_cases("ZHFIX_PROPTEST_CASES", 32).div_ceil(12).max(2),
         ..RunnerConfig::default()
     });
     let strat = (
