@@ -155,16 +155,21 @@ pub struct TextReader<R> {
 impl<R: Read> TextReader<R> {
     /// Read the detection prefix and detect (or take `given`).
     pub fn new(mut src: R, given: Option<Charset>) -> io::Result<Self> {
-        let mut prefix = Vec::with_capacity(detect::PREFIX_LEN.min(16 * 1024));
+        // Read straight into the prefix: most inputs are small, so grow it only as data comes.
+        let mut prefix: Vec<u8> = Vec::with_capacity(16 * 1024);
         let mut eof = false;
         while prefix.len() < detect::PREFIX_LEN {
-            let mut chunk = vec![0u8; detect::PREFIX_LEN - prefix.len()];
-            let n = read_retrying(&mut src, &mut chunk)?;
+            let start = prefix.len();
+            if start == prefix.capacity() {
+                prefix.reserve(start.min(detect::PREFIX_LEN - start));
+            }
+            prefix.resize(prefix.capacity().min(detect::PREFIX_LEN), 0);
+            let n = read_retrying(&mut src, &mut prefix[start..])?;
+            prefix.truncate(start + n);
             if n == 0 {
                 eof = true;
                 break;
             }
-            prefix.extend_from_slice(&chunk[..n]);
         }
         let detection = match given {
             Some(cs) => Detection::given(cs),
@@ -213,9 +218,12 @@ impl<R: Read> TextReader<R> {
     pub fn next_block(&mut self) -> io::Result<Option<String>> {
         loop {
             if !self.pending.is_empty() {
-                let p = std::mem::take(&mut self.pending);
+                // Keep the buffer's allocation for the next read.
+                let mut p = std::mem::take(&mut self.pending);
                 let last = self.eof;
                 self.feed(&p, last);
+                p.clear();
+                self.pending = p;
             }
             if let Some(cut) = block_cut(&self.buf, self.eof) {
                 let rest = self.buf.split_off(cut);
@@ -227,14 +235,12 @@ impl<R: Read> TextReader<R> {
                 }
                 return Ok(Some(std::mem::take(&mut self.buf)));
             }
-            let mut chunk = vec![0u8; CHUNK];
-            let n = read_retrying(&mut self.src, &mut chunk)?;
+            self.pending.resize(CHUNK, 0);
+            let n = read_retrying(&mut self.src, &mut self.pending)?;
+            self.pending.truncate(n);
             if n == 0 {
                 self.eof = true;
                 self.feed(&[], true);
-            } else {
-                chunk.truncate(n);
-                self.pending = chunk;
             }
         }
     }
