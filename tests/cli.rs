@@ -1,30 +1,14 @@
 //! The CLI contract, run through the real binary.
 
 use std::fs;
-use std::path::Path;
 
-use assert_cmd::Command;
 use predicates::prelude::*;
 
-fn zhfix() -> Command {
-    let mut c = Command::cargo_bin("zhfix").expect("binary built");
-    c.env_remove("ZHFIX_FAIL_POINT");
-    c
-}
-
-fn gbk(s: &str) -> Vec<u8> {
-    encoding_rs::GBK.encode(s).0.into_owned()
-}
+mod common;
+use common::*;
 
 fn big5(s: &str) -> Vec<u8> {
     encoding_rs::BIG5.encode(s).0.into_owned()
-}
-
-fn json_lines(out: &[u8]) -> Vec<serde_json::Value> {
-    String::from_utf8_lossy(out)
-        .lines()
-        .map(|l| serde_json::from_str(l).expect("each line is a JSON object"))
-        .collect()
 }
 
 const SIMP: &str = "新华社北京3月5日电 国务院新闻办公室今天举行发布会，介绍经济运行情况。\n";
@@ -341,7 +325,7 @@ fn in_place_rewrites_atomically_and_keeps_a_backup() {
         .success();
     assert_eq!(fs::read_to_string(&p).unwrap(), SIMP);
     assert_eq!(fs::read(d.path().join("a.txt.orig")).unwrap(), gbk(SIMP));
-    assert_eq!(leftover_temp_files(d.path()), 0);
+    assert_eq!(temp_files(d.path()).len(), 0);
 }
 
 #[test]
@@ -357,7 +341,7 @@ fn in_place_failure_before_rename_leaves_the_original_intact() {
         .code(2)
         .stderr(predicate::str::contains("a.txt"));
     assert_eq!(fs::read(&p).unwrap(), gbk(SIMP));
-    assert_eq!(leftover_temp_files(d.path()), 0);
+    assert_eq!(temp_files(d.path()).len(), 0);
 }
 
 #[cfg(unix)]
@@ -498,15 +482,4 @@ fn completions_and_man_page_are_generated() {
         .assert()
         .success()
         .stdout(predicate::str::contains(".TH zhfix"));
-}
-
-fn leftover_temp_files(dir: &Path) -> usize {
-    fs::read_dir(dir)
-        .unwrap()
-        .filter(|e| {
-            e.as_ref()
-                .map(|e| e.file_name().to_string_lossy().starts_with(".zhfix-"))
-                .unwrap_or(false)
-        })
-        .count()
 }

@@ -3,58 +3,16 @@
 //! parallel runs, JSON Lines corpora.
 
 use std::fs;
-use std::path::{Path, PathBuf};
 
-use assert_cmd::Command;
 use predicates::prelude::*;
 
-fn zhfix() -> Command {
-    let mut c = Command::cargo_bin("zhfix").expect("binary built");
-    c.env_remove("ZHFIX_FAIL_POINT").env_remove("NO_COLOR");
-    c
-}
-
-fn gbk(s: &str) -> Vec<u8> {
-    encoding_rs::GBK.encode(s).0.into_owned()
-}
+mod common;
+use common::*;
 
 const CLEAN: &str = "国务院新闻办公室今天举行发布会，介绍经济运行情况。\n";
 /// Half-width punctuation inside Chinese: the default rules change it.
 const DIRTY: &str = "国务院新闻办公室今天举行发布会,介绍经济运行情况!\n";
 const FIXED: &str = "国务院新闻办公室今天举行发布会，介绍经济运行情况！\n";
-
-fn json_lines(out: &[u8]) -> Vec<serde_json::Value> {
-    String::from_utf8_lossy(out)
-        .lines()
-        .map(|l| serde_json::from_str(l).expect("each line is a JSON object"))
-        .collect()
-}
-
-fn temp_files(dir: &Path) -> Vec<PathBuf> {
-    let mut v = Vec::new();
-    for e in walk(dir) {
-        if e.file_name()
-            .is_some_and(|n| n.to_string_lossy().starts_with(".zhfix-"))
-        {
-            v.push(e);
-        }
-    }
-    v
-}
-
-fn walk(dir: &Path) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    for e in fs::read_dir(dir).unwrap() {
-        let p = e.unwrap().path();
-        if p.is_dir() {
-            out.extend(walk(&p));
-        } else {
-            out.push(p);
-        }
-    }
-    out.sort();
-    out
-}
 
 /// A tree: a.txt (dirty), sub/b.txt (GBK, clean text), sub/c.txt (clean UTF-8).
 fn tree() -> tempfile::TempDir {

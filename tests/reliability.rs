@@ -11,15 +11,10 @@ use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-use assert_cmd::Command;
+mod common;
+use common::*;
 use zhfix::pipeline::{select_rules, Pipeline};
 use zhfix::RuleConfig;
-
-fn zhfix() -> Command {
-    let mut c = Command::cargo_bin("zhfix").expect("binary built");
-    c.env_remove("ZHFIX_FAIL_POINT").env_remove("NO_COLOR");
-    c
-}
 
 /// Half-width punctuation inside Chinese: the default rules change every line.
 const DIRTY: &str = "国务院新闻办公室今天举行发布会,介绍经济运行情况!\n";
