@@ -14,6 +14,9 @@ use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 
+#[path = "build/model.rs"]
+mod model;
+
 const CONFIGS: &[&str] = &[
     "s2t", "t2s", "s2tw", "tw2s", "s2twp", "tw2sp", "s2hk", "hk2s", "s2hkp", "hk2sp", "t2tw",
     "t2hk", "tw2t", "hk2t", "t2jp", "jp2t",
@@ -124,6 +127,10 @@ fn main() {
     let data = root.join("data/opencc");
     println!("cargo:rerun-if-changed=build.rs");
     println!("cargo:rerun-if-changed=data/opencc");
+    model::generate(
+        &root,
+        &PathBuf::from(std::env::var("OUT_DIR").expect("OUT_DIR")),
+    );
     let out_dir = PathBuf::from(std::env::var("OUT_DIR").expect("OUT_DIR")).join("opencc");
     fs::create_dir_all(&out_dir).expect("create OUT_DIR/opencc");
 

@@ -19,7 +19,9 @@ const HEADER: usize = 16;
 const UNI: usize = HEADER;
 const BACK: usize = UNI + N;
 const COMMON: usize = BACK + N;
+#[cfg(test)]
 const ROWS: usize = COMMON + N / 8;
+#[cfg(test)]
 const SECOND: usize = ROWS + 4 * (N + 1);
 
 /// Quantisation step of the table: values are `-ln p` in tenths of a nat.
@@ -86,6 +88,7 @@ fn han_index(c: char) -> Option<usize> {
         .filter(|&i| i < N)
 }
 
+#[cfg(test)]
 #[inline]
 fn u32_at(off: usize) -> usize {
     let b = [DATA[off], DATA[off + 1], DATA[off + 2], DATA[off + 3]];
@@ -93,6 +96,7 @@ fn u32_at(off: usize) -> usize {
 }
 
 /// Number of stored character pairs (from the header).
+#[cfg(test)]
 fn pairs() -> usize {
     u32_at(12)
 }
@@ -176,8 +180,56 @@ pub fn logp(prev: Option<char>, c: char) -> f32 {
     unigram(c)
 }
 
+/// The pair table re-laid by build.rs (build/model.rs) as one open-addressing hash table per
+/// first character: the same pairs as the model file, found in one or two cache lines.
+static PAIRS: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/zhpairs.bin"));
+
+#[inline]
+fn pairs_u32(i: usize) -> u32 {
+    match PAIRS.get(4 * i..4 * i + 4) {
+        Some(b) => u32::from_le_bytes([b[0], b[1], b[2], b[3]]),
+        None => 0,
+    }
+}
+
+/// Home slot of second character `b` in a row of `cap` slots (must match build/model.rs).
+#[inline]
+fn slot(b: usize, cap: usize) -> usize {
+    let h = (b as u32).wrapping_mul(0x9E37_79B1);
+    ((h as u64 * cap as u64) >> 32) as usize
+}
+
+/// Quantised conditional log-probability of the stored in-word pair `a b`, if stored.
+#[inline]
+fn stored_pair(a: usize, b: usize) -> Option<u8> {
+    let lo = pairs_u32(a) as usize;
+    let cap = pairs_u32(a + 1) as usize - lo;
+    if cap == 0 {
+        return None;
+    }
+    let slots = N + 1 + lo;
+    let key = (b as u32 + 1) << 8;
+    let mut i = slot(b, cap);
+    // Rows are at most half full, so a probe sequence always reaches an empty slot.
+    for _ in 0..cap {
+        let v = pairs_u32(slots + i);
+        if v == 0 {
+            return None;
+        }
+        if v & !0xFF == key {
+            return Some(v as u8);
+        }
+        i += 1;
+        if i == cap {
+            i = 0;
+        }
+    }
+    None
+}
+
 /// Both characters in the Han table: the stored in-word pair, or the backoff (the word ends
 /// after `a` and the next word starts with `b`).
+#[inline]
 fn han_pair(a: usize, b: usize) -> f32 {
     let ub = DATA[UNI + b];
     if ub == ABSENT {
@@ -187,22 +239,10 @@ fn han_pair(a: usize, b: usize) -> f32 {
     if ua == ABSENT {
         return deq(ub);
     }
-    let lo = u32_at(ROWS + 4 * a);
-    let hi = u32_at(ROWS + 4 * (a + 1));
-    let n = pairs();
-    let cond = SECOND + 2 * n;
-    // Binary search of `b` among a's successors (u16, sorted).
-    let (mut l, mut h) = (lo, hi);
-    while l < h {
-        let m = (l + h) / 2;
-        let s = u16::from_le_bytes([DATA[SECOND + 2 * m], DATA[SECOND + 2 * m + 1]]) as usize;
-        match s.cmp(&b) {
-            std::cmp::Ordering::Less => l = m + 1,
-            std::cmp::Ordering::Greater => h = m,
-            std::cmp::Ordering::Equal => return deq(DATA[cond + m]),
-        }
+    match stored_pair(a, b) {
+        Some(q) => deq(q),
+        None => deq(DATA[BACK + a]) + deq(ub),
     }
-    deq(DATA[BACK + a]) + deq(ub)
 }
 
 /// Total log-probability of `text` under the model (sum of [`logp`] over its characters).
@@ -249,6 +289,30 @@ mod tests {
         assert_eq!(u32_at(8), N);
         assert_eq!(DATA.len(), SECOND + 3 * pairs());
         assert_eq!(u32_at(ROWS + 4 * N), pairs());
+    }
+
+    #[test]
+    fn hashed_pairs_match_the_sorted_rows() {
+        // Every stored pair is found with its value, and a sample of absent ones is absent.
+        let n = pairs();
+        let cond = SECOND + 2 * n;
+        let mut checked = 0;
+        for a in 0..N {
+            let (lo, hi) = (u32_at(ROWS + 4 * a), u32_at(ROWS + 4 * (a + 1)));
+            let mut succ = Vec::new();
+            for m in lo..hi {
+                let b = u16::from_le_bytes([DATA[SECOND + 2 * m], DATA[SECOND + 2 * m + 1]]);
+                assert_eq!(stored_pair(a, b as usize), Some(DATA[cond + m]), "{a} {b}");
+                succ.push(b as usize);
+                checked += 1;
+            }
+            for b in (a % 97..N).step_by(997) {
+                if !succ.contains(&b) {
+                    assert_eq!(stored_pair(a, b), None, "{a} {b}");
+                }
+            }
+        }
+        assert_eq!(checked, n);
     }
 
     #[test]

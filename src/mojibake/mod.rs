@@ -155,38 +155,134 @@ fn reads_as_text(s: &str) -> bool {
 /// Handicap (nats) of a two-step repair against one-step ones.
 const SECOND_STEP: f32 = 15.0;
 
+/// Mean unigram log-probability of the sampled Han characters below which a line's Han pairs
+/// are worth scoring for [`JUMBLED`]. A jumble of common characters in no word order is made of
+/// characters drawn from the whole common set, far rarer on average than those of real text
+/// (measured: jumbles below -9.4, ordinary lines near -7): one table byte per character then
+/// spares nearly every clean line the pair lookups.
+const JUMBLE_UNIGRAM: f32 = -8.0;
+
+/// Per-character classes for the triage pass, one entry per BMP code point: class bits, and
+/// for Han the unigram cost in tenths of a nat above them (an integer sum in the hot loop).
+const LATIN: u16 = 1;
+const CJK: u16 = 2;
+const HAN: u16 = 4;
+const COST_SHIFT: u32 = 8;
+
+type ClassTable = [u16; 0x10000];
+
+fn class_table() -> &'static ClassTable {
+    static TABLE: std::sync::OnceLock<Box<ClassTable>> = std::sync::OnceLock::new();
+    TABLE.get_or_init(|| {
+        let mut t = Box::new([0u16; 0x10000]);
+        for (u, k) in (0u32..).zip(t.iter_mut()) {
+            *k = class_of_char(char::from_u32(u).unwrap_or('\u{FFFD}'));
+        }
+        t
+    })
+}
+
+fn class_of_char(c: char) -> u16 {
+    let mut k = 0;
+    if !c.is_ascii() && latin_suspect(c) {
+        k |= LATIN;
+    }
+    if cjk_suspect(c) {
+        k |= CJK;
+    }
+    if model::is_han(c) {
+        let cost = (-model::unigram(c) * 10.0).round().clamp(0.0, 255.0) as u16;
+        k |= HAN | cost << COST_SHIFT;
+    }
+    k
+}
+
+/// The class of every character of a line, decoded straight from the bytes: this runs on
+/// every byte of the input, and Chinese text is nearly all three-byte sequences.
+struct Classes<'a> {
+    bytes: &'a [u8],
+    table: &'static ClassTable,
+}
+
+impl Iterator for Classes<'_> {
+    type Item = u16;
+
+    #[inline(always)]
+    fn next(&mut self) -> Option<u16> {
+        let (u, len) = match *self.bytes {
+            [x @ 0xE0..=0xEF, y, z, ..] => (
+                ((x as u32 & 0x0F) << 12) | ((y as u32 & 0x3F) << 6) | (z as u32 & 0x3F),
+                3,
+            ),
+            [x @ 0..=0x7F, ..] => (x as u32, 1),
+            [x @ 0xC0..=0xDF, y, ..] => (((x as u32 & 0x1F) << 6) | (y as u32 & 0x3F), 2),
+            [x, y, z, w, ..] => (
+                ((x as u32 & 0x07) << 18)
+                    | ((y as u32 & 0x3F) << 12)
+                    | ((z as u32 & 0x3F) << 6)
+                    | (w as u32 & 0x3F),
+                4,
+            ),
+            _ => return None,
+        };
+        self.bytes = self.bytes.get(len..).unwrap_or_default();
+        Some(match self.table.get(u as usize) {
+            Some(&k) => k,
+            None => class_of_char(char::from_u32(u).unwrap_or('\u{FFFD}')),
+        })
+    }
+}
+
 /// Which chain families are worth trying on `line`. A misread multibyte character leaves at
 /// least two suspicious characters side by side (UTF-8 Han read as Latin-1: three; GBK: two),
 /// while accented words (café, Zürich) have them one at a time.
+///
+/// Every line of the input comes through here, so this is one pass over the bytes with one
+/// table lookup per character; lines that pass it (nearly all clean text) cost nothing more.
 fn triage(line: &str) -> (bool, bool) {
+    let mut classes = Classes {
+        bytes: line.as_bytes(),
+        table: class_table(),
+    };
     let (mut latin, mut cjk) = (0usize, 0usize);
-    let (mut latin_run, mut cjk_run) = (0usize, 0usize);
-    let (mut latin_pair, mut cjk_pair) = (false, false);
-    for c in line.chars() {
-        if c.is_ascii() {
-            latin_run = 0;
-            cjk_run = 0;
-            continue;
-        }
-        if latin_suspect(c) {
-            latin += 1;
-            latin_run += 1;
+    let (mut latin_run, mut latin_pair) = (0usize, false);
+    let mut count = |k: u16| {
+        if k & (LATIN | CJK) != 0 {
+            let l = (k & LATIN) as usize;
+            latin += l;
+            latin_run = (latin_run + 1) * l;
             latin_pair |= latin_run >= 2;
+            cjk += ((k & CJK) >> 1) as usize;
         } else {
             latin_run = 0;
         }
-        if cjk_suspect(c) {
-            cjk += 1;
-            cjk_run += 1;
-            cjk_pair |= cjk_run >= 2;
-        } else {
-            cjk_run = 0;
-        }
-        if latin_pair && cjk_pair {
+    };
+    // Unigram cost of the Han characters that follow a Han character (the positions the pair
+    // check samples), for the jumble pre-check.
+    let (mut uni_n, mut uni_cost, mut prev_han) = (0usize, 0u32, false);
+    // Until the sample is full, every character is looked at in full.
+    while uni_n < PAIR_SAMPLE {
+        let Some(k) = classes.next() else {
             break;
+        };
+        count(k);
+        let han = k & HAN != 0;
+        if han && prev_han {
+            uni_cost += (k >> COST_SHIFT) as u32;
+            uni_n += 1;
         }
+        prev_han = han;
     }
-    let jumbled = cjk < 2 && han_pair_mean(line).is_some_and(|m| m < JUMBLED);
+    // The rest only counts suspicious characters, which clean text hardly has: first one
+    // lookup per character to see whether there is any at all.
+    let rest = Classes { ..classes };
+    if classes.fold(0, |acc, k| acc | k) & (LATIN | CJK) != 0 {
+        rest.for_each(&mut count);
+    }
+    let jumbled = cjk < 2
+        && uni_n >= 4
+        && (uni_cost as f32) * -0.1 < JUMBLE_UNIGRAM * uni_n as f32
+        && han_pair_mean(line).is_some_and(|m| m < JUMBLED);
     // GBK/Big5 misreadings interleave suspicious characters with common ones (Big5 read as
     // GBK: kana between ordinary Han), so the CJK side counts them, adjacent or not.
     (latin_pair && latin >= 2, cjk >= 2 || jumbled)
