@@ -457,8 +457,112 @@ fn backward(spans: &[Span], a: usize, b: usize) -> (usize, usize, Vec<usize>) {
     (ra, rb, touched)
 }
 
+/// How much more plausible the best whole-line reading must be than the next one for the fast
+/// path to settle the line alone (otherwise the span-level search decides).
+const WHOLE_LINE_MARGIN: f32 = 15.0;
+
+/// The common case, a line garbled from end to end by one chain: re-encode the whole line
+/// with the reader, decode it strictly with the writer, and accept the result when it is far
+/// more plausible than the line and than any other chain's reading, reads as text, garbles
+/// back to exactly the line, and leaves nothing for a second step. Anything less clear-cut
+/// (partial damage, lost bytes, two steps, close calls) returns None and goes through the
+/// span-level search, which reaches the same answer on such lines at many times the cost.
+fn whole_line(line: &str, latin: bool, cjk: bool) -> Option<(String, Vec<Edit>)> {
+    if line.contains('\u{FFFD}') {
+        return None;
+    }
+    let pref = preferred(line, latin, cjk);
+    let chains: &[Chain] = match (&pref, latin, cjk) {
+        (Some(c), _, _) => std::slice::from_ref(c),
+        (None, true, false) => &LATIN_CHAINS,
+        _ => return None,
+    };
+    let before = model::score(line);
+    let mut best: Option<(f32, String, Chain)> = None;
+    let mut runner_up = f32::NEG_INFINITY;
+    for &chain in chains {
+        let Some(bytes) = codec::encode_str(chain.reader, line) else {
+            continue;
+        };
+        let Some(fixed) = codec::decode_str(chain.writer, &bytes, false) else {
+            continue;
+        };
+        if fixed == line {
+            continue;
+        }
+        let gain = model::score(&fixed) - before;
+        match &best {
+            Some((g, _, _)) if *g >= gain => runner_up = runner_up.max(gain),
+            _ => {
+                if let Some((g, _, _)) = &best {
+                    runner_up = runner_up.max(*g);
+                }
+                best = Some((gain, fixed, chain));
+            }
+        }
+    }
+    let (gain, fixed, chain) = best?;
+    if gain < repair::MIN_GAIN.max(runner_up + WHOLE_LINE_MARGIN) {
+        return None;
+    }
+    let mut reader = chain.reader.name();
+    let mut cp1252 = false;
+    if chain.reader == Enc::Latin1 {
+        // Same rule as a span: C1 controls (Latin-1) and windows-1252 punctuation never mix.
+        let c1 = line.chars().any(|c| {
+            matches!(c as u32, 0x80..=0x9F) && !matches!(c as u32, 0x81 | 0x8D | 0x8F | 0x90 | 0x9D)
+        });
+        cp1252 = line.chars().any(codec::is_cp1252_special);
+        if c1 && cp1252 {
+            return None;
+        }
+        if cp1252 {
+            reader = "windows-1252";
+        }
+    }
+    let back = codec::encode_str(chain.writer, &fixed)?;
+    if codec::decode_str(chain.reader, &back, cp1252).as_deref() != Some(line) {
+        return None;
+    }
+    if fixed.chars().any(is_kana) || !reads_as_text(&fixed) {
+        return None;
+    }
+    let (l2, c2) = triage(&fixed);
+    if l2 || c2 {
+        return None;
+    }
+    // Report only the part that changed (ASCII at either end passes through unchanged).
+    let head = line
+        .char_indices()
+        .zip(fixed.chars())
+        .find(|((_, a), b)| a != b)
+        .map_or(0, |((i, _), _)| i);
+    let tail = line[head..]
+        .chars()
+        .rev()
+        .zip(fixed[head..].chars().rev())
+        .take_while(|(a, b)| a == b)
+        .map(|(a, _)| a.len_utf8())
+        .sum::<usize>();
+    let edit = Edit {
+        start: head,
+        end: line.len() - tail,
+        new_start: head,
+        new_end: fixed.len() - tail,
+        note: format!("{} → read as {}", chain.writer.name(), reader),
+    };
+    Some((fixed, vec![edit]))
+}
+
 /// Repair one line (without its newline): the new line and the edited regions.
 fn fix_line(line: &str) -> Option<(String, Vec<Edit>)> {
+    let (latin, cjk) = triage(line);
+    if !latin && !cjk {
+        return None;
+    }
+    if let Some(done) = whole_line(line, latin, cjk) {
+        return Some(done);
+    }
     // A first step can look worse than another chain and still be right, when a second step
     // follows (double UTF-8 is Latin-1 letters after the first step): judge each first step
     // by the line it leads to after the second.
@@ -479,6 +583,12 @@ fn fix_line(line: &str) -> Option<(String, Vec<Edit>)> {
             // the first candidate, so a later one without a second step cannot win.
             if rank > 0 {
                 continue;
+            }
+            // The best first step already reads as clean text: a two-step story for the
+            // runner-up (two wrong readings that happen to cancel) is not worth its cost.
+            if first.iter().all(|s| s.reads) {
+                best = Some((0.0, first, mid, Vec::new()));
+                break;
             }
             let sc = if alone { 0.0 } else { model::score(&mid) };
             best = Some((sc, first, mid, Vec::new()));

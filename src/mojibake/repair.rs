@@ -15,7 +15,7 @@ const SWITCH: f32 = 9.0;
 /// Entry cost of a repaired span at the very start of a line.
 const LINE_START: f32 = 3.0;
 /// Minimum gain of an accepted span, measured with its neighbours as context.
-const MIN_GAIN: f32 = 15.0;
+pub(super) const MIN_GAIN: f32 = 15.0;
 /// Longest run of re-encodable text one pass looks at; longer runs are cut (bounded memory and
 /// no pathological work on a 10 MB line; a cut costs at most one missed atom at the seam).
 const MAX_RUN: usize = 1 << 16;
