@@ -81,9 +81,20 @@ impl std::fmt::Debug for Rule {
     }
 }
 
-/// Every rule, in pipeline order. Mojibake runs first (its garbage can look like controls,
-/// punctuation or markup); NFC runs last so earlier rules see the text as it came.
+/// Every rule, in pipeline order. `html` runs first: entities can encode mojibake
+/// (`&#228;&#184;&#173;` is `ä¸­`), which `mojibake` must see decoded in the same pass or the
+/// next run would repair it (fix twice ≠ fix once); mojibake garbage never holds `<`, `>` or
+/// `&`, so html cannot eat it. `mojibake` comes before `control`, `punct` and `width` (its
+/// garbage holds C1 controls and punctuation that belong to the repair), and `control` after
+/// `html` removes the zero-width characters an entity such as `&zwnj;` decodes to. NFC runs
+/// last so earlier rules see the text as it came.
 pub static RULES: &[Rule] = &[
+    Rule {
+        name: "html",
+        default_on: true,
+        summary: "remove HTML tags and tag remnants, decode entities",
+        apply: crate::clean::html::html,
+    },
     Rule {
         name: "mojibake",
         default_on: true,
@@ -95,12 +106,6 @@ pub static RULES: &[Rule] = &[
         default_on: true,
         summary: "remove control and zero-width characters, stray BOMs; unify line endings",
         apply: crate::clean::control::control,
-    },
-    Rule {
-        name: "html",
-        default_on: true,
-        summary: "remove HTML tags and tag remnants, decode entities",
-        apply: crate::clean::html::html,
     },
     Rule {
         name: "pinyin",
