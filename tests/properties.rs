@@ -22,7 +22,7 @@ use proptest::test_runner::{Config as RunnerConfig, TestCaseError, TestRunner};
 use zhfix::decode::{decode_all, Charset, StreamDecoder};
 use zhfix::detect::detect;
 use zhfix::pipeline::{select_rules, Pipeline, TextReader};
-use zhfix::rule::{Quotes, Spacing};
+use zhfix::rule::{LineEnding, Quotes, Spacing};
 use zhfix::script::{converter, Config};
 use zhfix::{RuleConfig, RULES};
 
@@ -86,17 +86,15 @@ fn fragment() -> impl Strategy<Value = String> {
     ]
 }
 
+/// Text with one kind of line ending, or mixed ones as the fragments come.
 fn text() -> impl Strategy<Value = String> {
-    (prop::collection::vec(fragment(), 0..12), 0..3usize)
-        .prop_map(|(v, eol)| one_line_ending(&v.concat(), ["\n", "\r\n", "\r"][eol]))
+    (prop::collection::vec(fragment(), 0..12), 0..4usize).prop_map(|(v, eol)| match eol {
+        3 => v.concat(),
+        _ => one_line_ending(&v.concat(), ["\n", "\r\n", "\r"][eol]),
+    })
 }
 
-/// `text` with every line ending made `eol`. `control` unifies mixed line endings to the
-/// majority kind *of the block it is given*, so mixed endings are not line-local (see
-/// `regression_control_line_endings_depend_on_block_cuts`); the other properties hold per kind.
-///
-/// The text ends with a line ending, as files do: `html` gives a block tag in an unterminated
-/// last line a LF, which can tip `control`'s majority in a tiny CRLF text on the next run.
+/// `text` with every line ending made `eol`, ending with one as files do.
 fn one_line_ending(text: &str, eol: &str) -> String {
     let mut t = text.replace("\r\n", "\n").replace('\r', "\n");
     if !t.is_empty() && !t.ends_with('\n') {
@@ -136,10 +134,19 @@ fn bytes() -> impl Strategy<Value = Vec<u8>> {
 }
 
 fn rule_config() -> impl Strategy<Value = RuleConfig> {
-    (any::<bool>(), any::<bool>(), any::<bool>()).prop_map(|(add, cn, nfkc)| RuleConfig {
-        spacing: if add { Spacing::Add } else { Spacing::Remove },
-        quotes: if cn { Quotes::Cn } else { Quotes::Tw },
-        nfkc,
+    let eol = prop::sample::select(vec![
+        None,
+        Some(LineEnding::Lf),
+        Some(LineEnding::CrLf),
+        Some(LineEnding::Cr),
+    ]);
+    (any::<bool>(), any::<bool>(), any::<bool>(), eol).prop_map(|(add, cn, nfkc, line_ending)| {
+        RuleConfig {
+            spacing: if add { Spacing::Add } else { Spacing::Remove },
+            quotes: if cn { Quotes::Cn } else { Quotes::Tw },
+            nfkc,
+            line_ending,
+        }
     })
 }
 
@@ -303,18 +310,7 @@ fn prop_end_to_end(
     read_size: usize,
     config: Option<Config>,
 ) -> Result<(), TestCaseError> {
-    let p = Pipeline::new(
-        select_rules(None, None).map_err(|e| TestCaseError::fail(e.to_string()))?,
-        RuleConfig::default(),
-    );
-    let conv = config.map(converter);
-    let run = |t: &str| -> String {
-        let (fixed, _) = p.fix(t);
-        match conv {
-            Some(c) => c.convert(&fixed).into_owned(),
-            None => fixed.into_owned(),
-        }
-    };
+    let rules = select_rules(None, None).map_err(|e| TestCaseError::fail(e.to_string()))?;
     let mut r = TextReader::new(
         Trickle {
             data: case,
@@ -324,6 +320,16 @@ fn prop_end_to_end(
         None,
     )
     .map_err(|e| TestCaseError::fail(e.to_string()))?;
+    // As the CLI does: the file's line ending, decided once from the reader's prefix.
+    let p = Pipeline::new(rules, RuleConfig::default()).with_line_ending(r.line_ending());
+    let conv = config.map(converter);
+    let run = |t: &str| -> String {
+        let (fixed, _) = p.fix(t);
+        match conv {
+            Some(c) => c.convert(&fixed).into_owned(),
+            None => fixed.into_owned(),
+        }
+    };
     let mut streamed = String::new();
     while let Some(b) = r
         .next_block()
@@ -343,10 +349,10 @@ fn prop_end_to_end(
     Ok(())
 }
 
-/// fix(fix(x)) == fix(x) for the default rules. Known to fail (see the ignored
-/// `regression_*_idempotence` tests): `mojibake` judges a span by its neighbours, which its own
-/// repairs change; `punct` judges `;` by the rest of the line, which `width` and `nfc` (after it)
-/// change; `html` decodes entities into mojibake after `mojibake` ran.
+/// fix(fix(x)) == fix(x) for the default rules, with line endings left as they are (the
+/// library default) and as the CLI runs them (each run gives the text its own dominant line
+/// ending). `mojibake` judging a span by neighbours that its own repairs change is a known
+/// failure (`regression_mojibake_idempotence_neighbour_repair`).
 fn prop_idempotent(text: &str) -> Result<(), TestCaseError> {
     let p = Pipeline::new(
         select_rules(None, None).map_err(|e| TestCaseError::fail(e.to_string()))?,
@@ -355,6 +361,15 @@ fn prop_idempotent(text: &str) -> Result<(), TestCaseError> {
     let (once, _) = p.fix(text);
     let (twice, changes) = p.fix(&once);
     prop_assert_eq!(twice.as_ref(), once.as_ref(), "second run: {:?}", changes);
+    let cli = |t: &str| {
+        p.with_line_ending(LineEnding::dominant(t))
+            .fix(t)
+            .0
+            .into_owned()
+    };
+    let once = cli(text);
+    let twice = cli(&once);
+    prop_assert_eq!(twice, once, "second run, file line endings");
     Ok(())
 }
 
@@ -413,12 +428,7 @@ fn multi_block_inputs_stream_like_whole() {
         let mut case = Vec::new();
         let mut i = 0;
         while case.len() < 200 * 1024 {
-            // No CR: `control` unifies mixed endings per block (see the ignored regression).
-            case.extend(
-                pieces[i % pieces.len()]
-                    .iter()
-                    .map(|&b| if b == b'\r' { b' ' } else { b }),
-            );
+            case.extend_from_slice(&pieces[i % pieces.len()]);
             case.push(b'\n');
             i += 1;
         }
@@ -504,15 +514,38 @@ fn regression_html_block_tag_newline_follows_crlf_and_cr() {
     }
 }
 
-/// `control` makes mixed line endings the majority kind of the block it is given, so the same
-/// file comes out differently depending on where the reader cut its blocks (not line-local).
+/// `control` made mixed line endings the majority kind of the block it was given, so the same
+/// file came out differently depending on where the reader cut its blocks (not line-local).
+/// The kind is now the file's, decided once from the reader's prefix.
 #[test]
-#[ignore = "known bug: control's line-ending majority is per block"]
 fn regression_control_line_endings_depend_on_block_cuts() {
-    let cfg = RuleConfig::default();
-    let control = |s: &str| zhfix::clean::control::control(s, &cfg).text.into_owned();
-    let text = "a\r\nb\r\nc\n";
-    assert_eq!(control(text), control("a\r\n") + &control("b\r\nc\n"));
+    for line_ending in [None, Some(LineEnding::Lf), Some(LineEnding::CrLf)] {
+        let cfg = RuleConfig {
+            line_ending,
+            ..RuleConfig::default()
+        };
+        let control = |s: &str| zhfix::clean::control::control(s, &cfg).text.into_owned();
+        let text = "a\r\nb\r\nc\n";
+        assert_eq!(control(text), control("a\r\n") + &control("b\r\nc\n"));
+    }
+    // Through the reader: a CRLF file whose second 64 KiB block is LF-only comes out CRLF.
+    let mut file = "中文新闻，第一行。\r\n".repeat(8000);
+    file.push_str(&"第二部分。\n".repeat(8000));
+    let mut r = TextReader::new(file.as_bytes(), None).expect("read");
+    assert_eq!(r.line_ending(), Some(LineEnding::CrLf));
+    let p = Pipeline::new(
+        select_rules(None, None).unwrap_or_default(),
+        RuleConfig::default(),
+    )
+    .with_line_ending(r.line_ending());
+    let mut out = String::new();
+    let mut blocks = 0;
+    while let Some(b) = r.next_block().expect("block") {
+        out.push_str(&p.fix(&b).0);
+        blocks += 1;
+    }
+    assert!(blocks > 1);
+    assert_eq!(out, file.replace("\r\n", "\n").replace('\n', "\r\n"));
 }
 
 #[test]
