@@ -7,7 +7,8 @@
 //!   0–32 bytes of padding, the encoding_rs way) or one byte at a time gives the same text and
 //!   the same malformed-byte counts as one call; a reader fed by short reads gives the same
 //!   blocks; rules and conversion applied to pieces cut at line ends give the same text;
-//! - the default rules are idempotent: fixing fixed text changes nothing.
+//! - the default rules are idempotent: fixing fixed text changes nothing (in CI without
+//!   `mojibake`, whose neighbour-dependent repairs are a known failure, `#[ignore]`d).
 //!
 //! The CI run is short (`ZHFIX_PROPTEST_CASES`, default 32 per property, well under a minute in a
 //! debug build on two busy cores). The long run is `#[ignore]`d and run by hand:
@@ -353,9 +354,9 @@ fn prop_end_to_end(
 /// library default) and as the CLI runs them (each run gives the text its own dominant line
 /// ending). `mojibake` judging a span by neighbours that its own repairs change is a known
 /// failure (`regression_mojibake_idempotence_neighbour_repair`).
-fn prop_idempotent(text: &str) -> Result<(), TestCaseError> {
+fn prop_idempotent(text: &str, skip: Option<&str>) -> Result<(), TestCaseError> {
     let p = Pipeline::new(
-        select_rules(None, None).map_err(|e| TestCaseError::fail(e.to_string()))?,
+        select_rules(None, skip).map_err(|e| TestCaseError::fail(e.to_string()))?,
         RuleConfig::default(),
     );
     let (once, _) = p.fix(text);
@@ -405,9 +406,16 @@ proptest! {
     #![proptest_config(ci_config())]
 
     #[test]
-    #[ignore = "known failures: mojibake, punct and html ordering (see prop_idempotent)"]
+    #[ignore = "known failure: mojibake repairs depend on neighbours it repairs (see prop_idempotent)"]
     fn default_rules_are_idempotent(t in text()) {
-        prop_idempotent(&t)?;
+        prop_idempotent(&t, None)?;
+    }
+
+    /// Stands in for `default_rules_are_idempotent` in CI until `mojibake` is idempotent: every
+    /// other default rule, in pipeline order, on the same inputs.
+    #[test]
+    fn default_rules_but_mojibake_are_idempotent(t in text()) {
+        prop_idempotent(&t, Some("mojibake"))?;
     }
 }
 
