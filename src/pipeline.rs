@@ -9,7 +9,7 @@ use std::io::{self, Read};
 use crate::decode::{Charset, DecodeStats, StreamDecoder};
 use crate::detect::{self, Detection, Gb18030Scan};
 use crate::error::{Error, Result};
-use crate::rule::{Change, Rule, RuleConfig, RULES};
+use crate::rule::{Change, LineEnding, Rule, RuleConfig, RULES};
 
 /// Bytes read per chunk.
 const CHUNK: usize = 64 * 1024;
@@ -70,6 +70,14 @@ pub struct Pipeline {
 impl Pipeline {
     pub fn new(rules: Vec<&'static Rule>, config: RuleConfig) -> Self {
         Pipeline { rules, config }
+    }
+
+    /// The same pipeline for a file whose line ending is `eol` (see
+    /// [`TextReader::line_ending`]).
+    pub fn with_line_ending(&self, eol: Option<LineEnding>) -> Pipeline {
+        let mut p = self.clone();
+        p.config.line_ending = eol;
+        p
     }
 
     /// Apply every rule to `text` (whole lines). Changes carry offsets into the text each
@@ -150,6 +158,7 @@ pub struct TextReader<R> {
     buf: String,
     eof: bool,
     bytes_read: u64,
+    line_ending: Option<LineEnding>,
 }
 
 impl<R: Read> TextReader<R> {
@@ -176,16 +185,38 @@ impl<R: Read> TextReader<R> {
             None => detect::detect(&prefix, eof),
         };
         let gb_scan = matches!(detection.charset, Charset::Gbk).then(Gb18030Scan::default);
-        Ok(TextReader {
+        let mut r = TextReader {
             src,
             decoder: StreamDecoder::new(detection.charset),
             detection,
             gb_scan,
-            pending: prefix,
+            pending: Vec::new(),
             buf: String::new(),
             eof,
             bytes_read: 0,
-        })
+            line_ending: None,
+        };
+        // Decode the prefix now (next_block would do it first anyway): the file's line ending
+        // is decided from it, once, whatever the sizes of later reads.
+        if !prefix.is_empty() {
+            r.feed(&prefix, eof);
+            prefix.clear();
+        }
+        r.pending = prefix;
+        // A CR at the very end may be half of a CRLF cut by the prefix length.
+        let counted = match r.buf.strip_suffix('\r') {
+            Some(head) if !eof => head,
+            _ => &r.buf,
+        };
+        r.line_ending = LineEnding::dominant(counted);
+        Ok(r)
+    }
+
+    /// The file's dominant line ending, from the text of its detection prefix (the first
+    /// 64 KiB); `None` if there is no line ending in it. Give it to the rules
+    /// ([`Pipeline::with_line_ending`]) so that `control` treats every block of the file alike.
+    pub fn line_ending(&self) -> Option<LineEnding> {
+        self.line_ending
     }
 
     /// The detection; after the whole input was read, a GBK label is upgraded to gb18030
@@ -274,6 +305,10 @@ fn block_cut(buf: &str, eof: bool) -> Option<usize> {
         .rfind(['。', '！', '？', ' '])
         .map(|i| tail_start + i + tail[i..].chars().next().map_or(1, char::len_utf8))
         .unwrap_or_else(|| floor_char_boundary(buf, buf.len()));
+    // Never between the CR and LF of a CRLF: each half would count as a line ending.
+    if cut == buf.len() && cut > 1 && buf.ends_with('\r') {
+        return Some(cut - 1);
+    }
     Some(cut)
 }
 

@@ -6,6 +6,10 @@
 //! both languages (`”,“`). So `3.14`, `1,000`, `12:30`, URLs, paths and English sentences —
 //! whose marks have no Chinese neighbour — are never touched.
 //!
+//! Marks and neighbours are judged as `nfc` (which runs later) will leave them: the Greek
+//! question mark U+037E is a `;` there, U+2329/U+232A are `〈〉`, U+0387 is `·`. Judged as they
+//! came, `中\u{37E}文` would be left alone and its NFC form `中;文` converted on the next run.
+//!
 //! Parentheses go as a pair: `李明(記者)說` → `李明（記者）說`, `(記者 劉晨)` keeps its pair
 //! full-width, but `(AP)` and `(2021)` after Chinese stay half-width, as typesetting tools do
 //! around pure ASCII — unless the other half is already full-width (`（AP)` → `（AP）`).
@@ -50,15 +54,18 @@ fn punct_edits(text: &str) -> Vec<(usize, usize, String)> {
     let b = text.as_bytes();
     let mut edits: Vec<(usize, usize, &'static str)> = Vec::new();
     let mut i = 0;
-    let candidate = |p: u8, x: u8, y: u8, _, _| is_mark(x) & ((p | y) >= 0x80);
+    // U+037E (CD BE) is `;` once NFC'd.
+    let candidate =
+        |p: u8, x: u8, y: u8, _, _| (is_mark(x) & ((p | y) >= 0x80)) | ((x == 0xCD) & (y == 0xBE));
     for base in hit_blocks(b, candidate) {
         i = i.max(base);
         let stop = (base + BLOCK).min(b.len());
         while i < stop {
             let c = b[i];
             // A mark only matters next to a non-ASCII char: Chinese context needs one.
-            let hit = is_mark(c)
-                && ((i > 0 && b[i - 1] >= 0x80) || b.get(i + 1).is_some_and(|&n| n >= 0x80));
+            let hit = (is_mark(c)
+                && ((i > 0 && b[i - 1] >= 0x80) || b.get(i + 1).is_some_and(|&n| n >= 0x80)))
+                || (c == 0xCD && b.get(i + 1) == Some(&0xBE));
             if !hit {
                 i += 1;
                 continue;
@@ -85,7 +92,10 @@ fn punct_edits(text: &str) -> Vec<(usize, usize, String)> {
 
 fn line_edits(text: &str, ls: usize, le: usize, out: &mut Vec<(usize, usize, &'static str)>) {
     let line = &text[ls..le];
-    let chars: Vec<(usize, char)> = line.char_indices().map(|(i, c)| (ls + i, c)).collect();
+    let chars: Vec<(usize, char)> = line
+        .char_indices()
+        .map(|(i, c)| (ls + i, as_nfc_leaves_it(c)))
+        .collect();
     let at = |k: usize| chars.get(k).map(|&(_, c)| c);
     let before = |k: usize| if k == 0 { None } else { at(k - 1) };
     let end_of = |k: usize| chars.get(k + 1).map_or(le, |&(p, _)| p);
@@ -160,6 +170,19 @@ fn line_edits(text: &str, ls: usize, le: usize, out: &mut Vec<(usize, usize, &'s
             }
             _ => k += 1,
         }
+    }
+}
+
+/// The characters NFC maps to one that this rule reacts to (a mark, a Chinese or shared
+/// punctuation mark, an ASCII letter); CJK compatibility ideographs stay Han either way.
+fn as_nfc_leaves_it(c: char) -> char {
+    match c {
+        '\u{37E}' => ';',
+        '\u{387}' => '·',
+        '\u{2329}' => '〈',
+        '\u{232A}' => '〉',
+        '\u{212A}' => 'K',
+        c => c,
     }
 }
 
@@ -399,6 +422,24 @@ mod tests {
         assert!(matches!(f.text, std::borrow::Cow::Borrowed(_)));
         let f = width("今天，天氣很好。", &RuleConfig::default());
         assert!(matches!(f.text, std::borrow::Cow::Borrowed(_)));
+    }
+
+    #[test]
+    fn marks_and_neighbours_are_judged_as_nfc_leaves_them() {
+        let run = |s: &str| punct(s, &RuleConfig::default()).text.into_owned();
+        assert_eq!(run("中\u{37E}文"), "中；文");
+        assert_eq!(run("a\u{2329};b"), "a\u{2329}；b");
+        assert_eq!(run("中文\u{387},中"), "中文\u{387}，中");
+        // Not in Chinese: left for `nfc`, which makes it an ASCII `;`.
+        assert_eq!(run("a\u{37E}b"), "a\u{37E}b");
+        // The table agrees with NFC.
+        use unicode_normalization::UnicodeNormalization;
+        for c in ['\u{37E}', '\u{387}', '\u{2329}', '\u{232A}', '\u{212A}'] {
+            assert_eq!(
+                c.to_string().nfc().collect::<String>(),
+                as_nfc_leaves_it(c).to_string()
+            );
+        }
     }
 
     #[test]

@@ -53,6 +53,48 @@ pub enum Quotes {
     Tw,
 }
 
+/// A kind of line ending.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LineEnding {
+    Lf,
+    CrLf,
+    Cr,
+}
+
+impl LineEnding {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LineEnding::Lf => "\n",
+            LineEnding::CrLf => "\r\n",
+            LineEnding::Cr => "\r",
+        }
+    }
+
+    /// The most common kind in `text` (ties favour LF, then CRLF); `None` if it has no line
+    /// ending at all.
+    pub fn dominant(text: &str) -> Option<LineEnding> {
+        let b = text.as_bytes();
+        let (mut lf, mut crlf, mut cr) = (0usize, 0usize, 0usize);
+        for p in memchr::memchr2_iter(b'\r', b'\n', b) {
+            match b[p] {
+                b'\n' if p > 0 && b[p - 1] == b'\r' => crlf += 1,
+                b'\n' => lf += 1,
+                _ if b.get(p + 1) == Some(&b'\n') => {}
+                _ => cr += 1,
+            }
+        }
+        if lf + crlf + cr == 0 {
+            None
+        } else if lf >= crlf && lf >= cr {
+            Some(LineEnding::Lf)
+        } else if crlf >= cr {
+            Some(LineEnding::CrLf)
+        } else {
+            Some(LineEnding::Cr)
+        }
+    }
+}
+
 /// Options some rules take. Rules that need none ignore it.
 #[derive(Debug, Clone, Default)]
 pub struct RuleConfig {
@@ -60,6 +102,11 @@ pub struct RuleConfig {
     pub quotes: Quotes,
     /// Use NFKC in the `nfc` rule instead of NFC (explicit opt-in only: it destroys `，。！`).
     pub nfkc: bool,
+    /// The line ending `control` gives every line; `None` leaves line endings as they are.
+    /// It is decided once per file (the majority in the reader's detection prefix, see
+    /// [`crate::pipeline::TextReader::line_ending`]), not per text the rule is given, so the
+    /// output does not depend on where the file was cut into blocks.
+    pub line_ending: Option<LineEnding>,
 }
 
 pub type RuleFn = for<'a> fn(&'a str, &RuleConfig) -> Fixed<'a>;
@@ -81,9 +128,20 @@ impl std::fmt::Debug for Rule {
     }
 }
 
-/// Every rule, in pipeline order. Mojibake runs first (its garbage can look like controls,
-/// punctuation or markup); NFC runs last so earlier rules see the text as it came.
+/// Every rule, in pipeline order. `html` runs first: entities can encode mojibake
+/// (`&#228;&#184;&#173;` is `ä¸­`), which `mojibake` must see decoded in the same pass or the
+/// next run would repair it (fix twice ≠ fix once); mojibake garbage never holds `<`, `>` or
+/// `&`, so html cannot eat it. `mojibake` comes before `control`, `punct` and `width` (its
+/// garbage holds C1 controls and punctuation that belong to the repair), and `control` after
+/// `html` removes the zero-width characters an entity such as `&zwnj;` decodes to. NFC runs
+/// last so earlier rules see the text as it came.
 pub static RULES: &[Rule] = &[
+    Rule {
+        name: "html",
+        default_on: true,
+        summary: "remove HTML tags and tag remnants, decode entities",
+        apply: crate::clean::html::html,
+    },
     Rule {
         name: "mojibake",
         default_on: true,
@@ -93,14 +151,8 @@ pub static RULES: &[Rule] = &[
     Rule {
         name: "control",
         default_on: true,
-        summary: "remove control and zero-width characters, stray BOMs; unify line endings",
+        summary: "remove control and zero-width characters, stray BOMs; give every line the file's dominant line ending",
         apply: crate::clean::control::control,
-    },
-    Rule {
-        name: "html",
-        default_on: true,
-        summary: "remove HTML tags and tag remnants, decode entities",
-        apply: crate::clean::html::html,
     },
     Rule {
         name: "pinyin",

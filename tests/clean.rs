@@ -5,7 +5,7 @@
 use std::borrow::Cow;
 
 use proptest::prelude::*;
-use zhfix::rule::{find, Quotes, RuleConfig, Spacing};
+use zhfix::rule::{find, LineEnding, Quotes, RuleConfig, Spacing};
 
 fn apply(rule: &str, input: &str, cfg: &RuleConfig) -> String {
     let r = find(rule).unwrap_or_else(|| panic!("no rule {rule}"));
@@ -166,13 +166,11 @@ fn control_table() {
             ("中\u{FEFF}文", "中文"),
             ("\u{FEFF}中文", "中文"),
             ("a\u{B}b\u{C}c", "abc"),
-            ("甲\r\n乙\r\n丙\n", "甲\r\n乙\r\n丙\r\n"),
-            ("甲\n乙\n丙\r\n", "甲\n乙\n丙\n"),
-            ("甲\n乙\r丙\n", "甲\n乙\n丙\n"),
-            ("甲\r乙\r丙\n", "甲\r乙\r丙\r"),
             // Left alone.
             ("中\t文\n", "中\t文\n"),
             ("甲\r\n乙\r\n", "甲\r\n乙\r\n"),
+            // Without the file's line ending (the CLI gives it), endings stay as they are.
+            ("甲\r\n乙\n丙\r", "甲\r\n乙\n丙\r"),
             ("👨\u{200D}👩\u{200D}👧", "👨\u{200D}👩\u{200D}👧"),
             ("🏳\u{FE0F}\u{200D}🌈", "🏳\u{FE0F}\u{200D}🌈"),
             ("é ü ß", "é ü ß"),
@@ -180,6 +178,25 @@ fn control_table() {
             ("，。！", "，。！"),
         ],
     );
+}
+
+/// Mixed line endings become the file's dominant kind, as the CLI decides it from the file's
+/// first 64 KiB (here the whole input).
+#[test]
+fn control_line_endings_follow_the_file_majority() {
+    for (input, want) in [
+        ("甲\r\n乙\r\n丙\n", "甲\r\n乙\r\n丙\r\n"),
+        ("甲\n乙\n丙\r\n", "甲\n乙\n丙\n"),
+        ("甲\n乙\r丙\n", "甲\n乙\n丙\n"),
+        ("甲\r乙\r丙\n", "甲\r乙\r丙\r"),
+        ("甲\r\n乙\r\n", "甲\r\n乙\r\n"),
+    ] {
+        let cfg = RuleConfig {
+            line_ending: LineEnding::dominant(input),
+            ..RuleConfig::default()
+        };
+        assert_eq!(apply("control", input, &cfg), want, "{input:?}");
+    }
 }
 
 #[test]
@@ -587,7 +604,7 @@ proptest! {
 
     #[test]
     fn every_rule_is_idempotent(s in messy()) {
-        for cfg in [RuleConfig::default(), RuleConfig { spacing: Spacing::Remove, quotes: Quotes::Tw, nfkc: true }] {
+        for cfg in [RuleConfig::default(), RuleConfig { spacing: Spacing::Remove, quotes: Quotes::Tw, nfkc: true, line_ending: Some(LineEnding::CrLf) }] {
             for r in zhfix::RULES.iter().filter(|r| r.name != "mojibake") {
                 let once = (r.apply)(&s, &cfg).text.into_owned();
                 let twice = (r.apply)(&once, &cfg).text.into_owned();
@@ -615,7 +632,7 @@ proptest! {
 
     #[test]
     fn no_rule_panics_on_any_string(s in any::<String>()) {
-        let cfg = RuleConfig { spacing: Spacing::Remove, quotes: Quotes::Tw, nfkc: true };
+        let cfg = RuleConfig { spacing: Spacing::Remove, quotes: Quotes::Tw, nfkc: true, line_ending: Some(LineEnding::CrLf) };
         for r in zhfix::RULES {
             let _ = (r.apply)(&s, &cfg);
             let _ = (r.apply)(&s, &RuleConfig::default());

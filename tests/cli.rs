@@ -156,6 +156,30 @@ fn missing_file_is_reported_and_the_others_still_processed() {
         )));
 }
 
+/// A CRLF file whose later blocks are LF (a pasted tail) comes out CRLF throughout, however
+/// the reader cuts it; a JSON Lines field keeps its own majority, not the file's.
+#[test]
+fn mixed_line_endings_become_the_files_dominant_kind() {
+    let d = tempfile::tempdir().unwrap();
+    let p = d.path().join("mixed.txt");
+    let head = "国务院新闻办公室今天举行发布会。\r\n".repeat(6000);
+    let tail = "介绍经济运行情况。\n".repeat(6000);
+    fs::write(&p, format!("{head}{tail}")).unwrap();
+    let out = zhfix().arg(&p).output().unwrap();
+    assert!(out.status.success());
+    let want = format!("{head}{}", tail.replace('\n', "\r\n"));
+    assert!(out.stdout == want.as_bytes(), "not CRLF throughout");
+
+    let j = d.path().join("a.jsonl");
+    fs::write(&j, "{\"text\":\"甲\\r\\n乙\\r\\n丙\\n\"}\n").unwrap();
+    zhfix()
+        .args(["--jsonl-field", "text"])
+        .arg(&j)
+        .assert()
+        .success()
+        .stdout("{\"text\":\"甲\\r\\n乙\\r\\n丙\\r\\n\"}\n");
+}
+
 #[test]
 fn unknown_rule_is_a_usage_error() {
     zhfix()

@@ -7,7 +7,8 @@
 //!   0–32 bytes of padding, the encoding_rs way) or one byte at a time gives the same text and
 //!   the same malformed-byte counts as one call; a reader fed by short reads gives the same
 //!   blocks; rules and conversion applied to pieces cut at line ends give the same text;
-//! - the default rules are idempotent: fixing fixed text changes nothing.
+//! - the default rules are idempotent: fixing fixed text changes nothing (in CI without
+//!   `mojibake`, whose neighbour-dependent repairs are a known failure, `#[ignore]`d).
 //!
 //! The CI run is short (`ZHFIX_PROPTEST_CASES`, default 32 per property, well under a minute in a
 //! debug build on two busy cores). The long run is `#[ignore]`d and run by hand:
@@ -22,7 +23,7 @@ use proptest::test_runner::{Config as RunnerConfig, TestCaseError, TestRunner};
 use zhfix::decode::{decode_all, Charset, StreamDecoder};
 use zhfix::detect::detect;
 use zhfix::pipeline::{select_rules, Pipeline, TextReader};
-use zhfix::rule::{Quotes, Spacing};
+use zhfix::rule::{LineEnding, Quotes, Spacing};
 use zhfix::script::{converter, Config};
 use zhfix::{RuleConfig, RULES};
 
@@ -86,17 +87,15 @@ fn fragment() -> impl Strategy<Value = String> {
     ]
 }
 
+/// Text with one kind of line ending, or mixed ones as the fragments come.
 fn text() -> impl Strategy<Value = String> {
-    (prop::collection::vec(fragment(), 0..12), 0..3usize)
-        .prop_map(|(v, eol)| one_line_ending(&v.concat(), ["\n", "\r\n", "\r"][eol]))
+    (prop::collection::vec(fragment(), 0..12), 0..4usize).prop_map(|(v, eol)| match eol {
+        3 => v.concat(),
+        _ => one_line_ending(&v.concat(), ["\n", "\r\n", "\r"][eol]),
+    })
 }
 
-/// `text` with every line ending made `eol`. `control` unifies mixed line endings to the
-/// majority kind *of the block it is given*, so mixed endings are not line-local (see
-/// `regression_control_line_endings_depend_on_block_cuts`); the other properties hold per kind.
-///
-/// The text ends with a line ending, as files do: `html` gives a block tag in an unterminated
-/// last line a LF, which can tip `control`'s majority in a tiny CRLF text on the next run.
+/// `text` with every line ending made `eol`, ending with one as files do.
 fn one_line_ending(text: &str, eol: &str) -> String {
     let mut t = text.replace("\r\n", "\n").replace('\r', "\n");
     if !t.is_empty() && !t.ends_with('\n') {
@@ -136,10 +135,19 @@ fn bytes() -> impl Strategy<Value = Vec<u8>> {
 }
 
 fn rule_config() -> impl Strategy<Value = RuleConfig> {
-    (any::<bool>(), any::<bool>(), any::<bool>()).prop_map(|(add, cn, nfkc)| RuleConfig {
-        spacing: if add { Spacing::Add } else { Spacing::Remove },
-        quotes: if cn { Quotes::Cn } else { Quotes::Tw },
-        nfkc,
+    let eol = prop::sample::select(vec![
+        None,
+        Some(LineEnding::Lf),
+        Some(LineEnding::CrLf),
+        Some(LineEnding::Cr),
+    ]);
+    (any::<bool>(), any::<bool>(), any::<bool>(), eol).prop_map(|(add, cn, nfkc, line_ending)| {
+        RuleConfig {
+            spacing: if add { Spacing::Add } else { Spacing::Remove },
+            quotes: if cn { Quotes::Cn } else { Quotes::Tw },
+            nfkc,
+            line_ending,
+        }
     })
 }
 
@@ -303,18 +311,7 @@ fn prop_end_to_end(
     read_size: usize,
     config: Option<Config>,
 ) -> Result<(), TestCaseError> {
-    let p = Pipeline::new(
-        select_rules(None, None).map_err(|e| TestCaseError::fail(e.to_string()))?,
-        RuleConfig::default(),
-    );
-    let conv = config.map(converter);
-    let run = |t: &str| -> String {
-        let (fixed, _) = p.fix(t);
-        match conv {
-            Some(c) => c.convert(&fixed).into_owned(),
-            None => fixed.into_owned(),
-        }
-    };
+    let rules = select_rules(None, None).map_err(|e| TestCaseError::fail(e.to_string()))?;
     let mut r = TextReader::new(
         Trickle {
             data: case,
@@ -324,6 +321,16 @@ fn prop_end_to_end(
         None,
     )
     .map_err(|e| TestCaseError::fail(e.to_string()))?;
+    // As the CLI does: the file's line ending, decided once from the reader's prefix.
+    let p = Pipeline::new(rules, RuleConfig::default()).with_line_ending(r.line_ending());
+    let conv = config.map(converter);
+    let run = |t: &str| -> String {
+        let (fixed, _) = p.fix(t);
+        match conv {
+            Some(c) => c.convert(&fixed).into_owned(),
+            None => fixed.into_owned(),
+        }
+    };
     let mut streamed = String::new();
     while let Some(b) = r
         .next_block()
@@ -343,18 +350,27 @@ fn prop_end_to_end(
     Ok(())
 }
 
-/// fix(fix(x)) == fix(x) for the default rules. Known to fail (see the ignored
-/// `regression_*_idempotence` tests): `mojibake` judges a span by its neighbours, which its own
-/// repairs change; `punct` judges `;` by the rest of the line, which `width` and `nfc` (after it)
-/// change; `html` decodes entities into mojibake after `mojibake` ran.
-fn prop_idempotent(text: &str) -> Result<(), TestCaseError> {
+/// fix(fix(x)) == fix(x) for the default rules, with line endings left as they are (the
+/// library default) and as the CLI runs them (each run gives the text its own dominant line
+/// ending). `mojibake` judging a span by neighbours that its own repairs change is a known
+/// failure (`regression_mojibake_idempotence_neighbour_repair`).
+fn prop_idempotent(text: &str, skip: Option<&str>) -> Result<(), TestCaseError> {
     let p = Pipeline::new(
-        select_rules(None, None).map_err(|e| TestCaseError::fail(e.to_string()))?,
+        select_rules(None, skip).map_err(|e| TestCaseError::fail(e.to_string()))?,
         RuleConfig::default(),
     );
     let (once, _) = p.fix(text);
     let (twice, changes) = p.fix(&once);
     prop_assert_eq!(twice.as_ref(), once.as_ref(), "second run: {:?}", changes);
+    let cli = |t: &str| {
+        p.with_line_ending(LineEnding::dominant(t))
+            .fix(t)
+            .0
+            .into_owned()
+    };
+    let once = cli(text);
+    let twice = cli(&once);
+    prop_assert_eq!(twice, once, "second run, file line endings");
     Ok(())
 }
 
@@ -390,9 +406,16 @@ proptest! {
     #![proptest_config(ci_config())]
 
     #[test]
-    #[ignore = "known failures: mojibake, punct and html ordering (see prop_idempotent)"]
+    #[ignore = "known failure: mojibake repairs depend on neighbours it repairs (see prop_idempotent)"]
     fn default_rules_are_idempotent(t in text()) {
-        prop_idempotent(&t)?;
+        prop_idempotent(&t, None)?;
+    }
+
+    /// Stands in for `default_rules_are_idempotent` in CI until `mojibake` is idempotent: every
+    /// other default rule, in pipeline order, on the same inputs.
+    #[test]
+    fn default_rules_but_mojibake_are_idempotent(t in text()) {
+        prop_idempotent(&t, Some("mojibake"))?;
     }
 }
 
@@ -413,12 +436,7 @@ fn multi_block_inputs_stream_like_whole() {
         let mut case = Vec::new();
         let mut i = 0;
         while case.len() < 200 * 1024 {
-            // No CR: `control` unifies mixed endings per block (see the ignored regression).
-            case.extend(
-                pieces[i % pieces.len()]
-                    .iter()
-                    .map(|&b| if b == b'\r' { b' ' } else { b }),
-            );
+            case.extend_from_slice(&pieces[i % pieces.len()]);
             case.push(b'\n');
             i += 1;
         }
@@ -504,15 +522,38 @@ fn regression_html_block_tag_newline_follows_crlf_and_cr() {
     }
 }
 
-/// `control` makes mixed line endings the majority kind of the block it is given, so the same
-/// file comes out differently depending on where the reader cut its blocks (not line-local).
+/// `control` made mixed line endings the majority kind of the block it was given, so the same
+/// file came out differently depending on where the reader cut its blocks (not line-local).
+/// The kind is now the file's, decided once from the reader's prefix.
 #[test]
-#[ignore = "known bug: control's line-ending majority is per block"]
 fn regression_control_line_endings_depend_on_block_cuts() {
-    let cfg = RuleConfig::default();
-    let control = |s: &str| zhfix::clean::control::control(s, &cfg).text.into_owned();
-    let text = "a\r\nb\r\nc\n";
-    assert_eq!(control(text), control("a\r\n") + &control("b\r\nc\n"));
+    for line_ending in [None, Some(LineEnding::Lf), Some(LineEnding::CrLf)] {
+        let cfg = RuleConfig {
+            line_ending,
+            ..RuleConfig::default()
+        };
+        let control = |s: &str| zhfix::clean::control::control(s, &cfg).text.into_owned();
+        let text = "a\r\nb\r\nc\n";
+        assert_eq!(control(text), control("a\r\n") + &control("b\r\nc\n"));
+    }
+    // Through the reader: a CRLF file whose second 64 KiB block is LF-only comes out CRLF.
+    let mut file = "中文新闻，第一行。\r\n".repeat(8000);
+    file.push_str(&"第二部分。\n".repeat(8000));
+    let mut r = TextReader::new(file.as_bytes(), None).expect("read");
+    assert_eq!(r.line_ending(), Some(LineEnding::CrLf));
+    let p = Pipeline::new(
+        select_rules(None, None).unwrap_or_default(),
+        RuleConfig::default(),
+    )
+    .with_line_ending(r.line_ending());
+    let mut out = String::new();
+    let mut blocks = 0;
+    while let Some(b) = r.next_block().expect("block") {
+        out.push_str(&p.fix(&b).0);
+        blocks += 1;
+    }
+    assert!(blocks > 1);
+    assert_eq!(out, file.replace("\r\n", "\n").replace('\n', "\r\n"));
 }
 
 #[test]
@@ -528,19 +569,28 @@ fn regression_mojibake_idempotence_neighbour_repair() {
     assert_eq!(default_fix(&once), once);
 }
 
+/// `html` ran after `mojibake`, so entities that encode mojibake were decoded into it and only
+/// the next run repaired them.
 #[test]
-#[ignore = "known bug: html decodes entities into mojibake after the mojibake rule ran"]
 fn regression_html_entities_make_mojibake_idempotence() {
     let once = default_fix("&#228;&#184;&#173;&#230;&#150;&#135;\n");
+    assert_eq!(once, "中文\n");
     assert_eq!(default_fix(&once), once);
 }
 
+/// `punct` judged marks by text that `nfc` (after it) changes: NFC makes U+037E an ASCII `;`
+/// and U+2329 a `〈`, which the next run's `punct` converted.
 #[test]
-#[ignore = "known bug: punct's decision depends on width/nfc edits made after it"]
 fn regression_punct_idempotence_after_width() {
-    let text = "sn'OⶆuȺ=🇨@\u{1773}Ѩ.A\u{1da9e}ఋv🮵𝒒\"ਏ¬\u{6e1};軟體與網路，臺灣報導。ＡＢＣ１２３\n";
-    let once = default_fix(text);
-    assert_eq!(default_fix(&once), once);
+    for text in [
+        "sn'OⶆuȺ=🇨@\u{1773}Ѩ.A\u{1da9e}ఋv🮵𝒒\"ਏ¬\u{6e1};軟體與網路，臺灣報導。ＡＢＣ１２３\n",
+        "中\u{37E}文\n",
+        "a\u{2329};b\n",
+        "中文\u{387},中\n",
+    ] {
+        let once = default_fix(text);
+        assert_eq!(default_fix(&once), once, "{text:?}");
+    }
 }
 
 /// The HZ decoder reported a malformed `~}` split across two reads one byte too late.

@@ -298,22 +298,30 @@ fn unreadable_inputs_are_named_with_the_reason_and_others_still_processed() {
     assert!(err.contains("adir") && err.contains("directory"), "{err}");
 }
 
-/// Killed in the middle of writing: the original is either untouched or wholly replaced,
-/// never truncated, and `-o` never leaves a partial target.
+/// Killed in the middle of writing (signalled as soon as the hidden temporary file appears):
+/// the original is either untouched or wholly replaced, never truncated, and `-o` or
+/// `--out-dir` never leaves a partial target. SIGTERM and SIGINT also remove the temporary
+/// file and end the process by that signal; SIGKILL cannot be handled, so it may leave the
+/// hidden `.zhfix-*.tmp` (never under the target's name).
 #[cfg(unix)]
 #[test]
 fn a_killed_run_never_truncates_the_original() {
+    use std::os::unix::process::ExitStatusExt;
+
     let d = tempfile::tempdir().expect("tempdir");
     let text = dirty_text(8_000_000);
     let fixed = text.replace(',', "，").replace('!', "！");
-    for (signal, delay_ms) in [("KILL", 150u64), ("TERM", 400), ("INT", 800)] {
+    let out_dir = d.path().join("out");
+    for (signal, number) in [("KILL", 9), ("TERM", 15), ("INT", 2)] {
         let p = d.path().join("big.txt");
-        fs::write(&p, &text).expect("write");
         let target = d.path().join("out.txt");
+        let in_dir = out_dir.join("big.txt");
         for args in [
             vec!["-i".to_string()],
             vec!["-o".into(), target.display().to_string()],
+            vec!["--out-dir".into(), out_dir.display().to_string()],
         ] {
+            fs::write(&p, &text).expect("write");
             let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("zhfix"))
                 .args(&args)
                 .arg(&p)
@@ -321,38 +329,51 @@ fn a_killed_run_never_truncates_the_original() {
                 .stderr(Stdio::null())
                 .spawn()
                 .expect("spawn");
-            std::thread::sleep(Duration::from_millis(delay_ms));
+            let t = Instant::now();
+            while temp_files(d.path()).is_empty() && t.elapsed() < Duration::from_secs(20) {
+                std::thread::sleep(Duration::from_millis(5));
+            }
+            let mid_write = !temp_files(d.path()).is_empty();
             let _ = std::process::Command::new("kill")
                 .args([format!("-{signal}"), child.id().to_string()])
                 .status();
             let t = Instant::now();
-            let _ = child.wait();
+            let status = child.wait().expect("wait");
             assert!(t.elapsed() < Duration::from_secs(30));
+            assert!(mid_write, "{signal} {args:?}: no temporary file seen");
+            // Finished just before the signal, or ended by it (not by a panic or an error).
+            assert!(
+                status.success() || status.signal() == Some(number),
+                "{signal} {args:?}: {status:?}"
+            );
             let now = fs::read_to_string(&p).expect("original readable");
             assert!(
                 now == text || now == fixed,
                 "{signal} {args:?}: original damaged"
             );
-            if target.exists() {
-                assert_eq!(
-                    fs::read_to_string(&target).expect("target"),
-                    fixed,
-                    "{signal}: partial -o"
-                );
-                fs::remove_file(&target).expect("rm");
-            }
-            // The only thing a kill can leave is the hidden temporary file (no handler runs on
-            // SIGKILL); it never has the target's name.
-            for f in files(d.path()) {
-                let name = f
-                    .file_name()
-                    .map(|n| n.to_string_lossy().into_owned())
-                    .unwrap_or_default();
-                assert!(name == "big.txt" || name.starts_with(".zhfix-"), "{name}");
-                if name.starts_with(".zhfix-") {
-                    fs::remove_file(&f).expect("rm temp");
+            for t in [&target, &in_dir] {
+                if t.exists() {
+                    assert_eq!(
+                        fs::read_to_string(t).expect("target"),
+                        fixed,
+                        "{signal}: partial {}",
+                        t.display()
+                    );
+                    fs::remove_file(t).expect("rm");
                 }
             }
+            let temps = temp_files(d.path());
+            if signal != "KILL" {
+                assert!(temps.is_empty(), "{signal} {args:?}: left {temps:?}");
+            }
+            for f in temps {
+                fs::remove_file(&f).expect("rm temp");
+            }
+            let left: Vec<_> = files(d.path())
+                .into_iter()
+                .filter(|f| f.file_name().is_some_and(|n| n != "big.txt"))
+                .collect();
+            assert!(left.is_empty(), "{signal} {args:?}: {left:?}");
         }
     }
 }

@@ -5,28 +5,13 @@
 //! tell a file's leading BOM from one pasted mid-file (the decoder strips the real one).
 //! ZWJ (U+200D) is kept between emoji, where it joins a sequence such as 👨‍👩‍👧.
 //!
-//! Line endings: lone CR, CRLF and LF are counted in the text the rule is given; the minority
-//! kinds are rewritten to the most common one (ties favour LF, then CRLF).
+//! Line endings: every lone CR, CRLF and LF becomes `RuleConfig::line_ending`, the file's
+//! dominant kind, which the caller decides once per file (the rule sees blocks of lines, and a
+//! majority counted per block would change with where the blocks were cut). Without one, line
+//! endings are left as they are.
 
 use super::{between, hit_blocks, Editor, BLOCK};
-use crate::rule::{Fixed, RuleConfig};
-
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Eol {
-    Lf,
-    CrLf,
-    Cr,
-}
-
-impl Eol {
-    fn as_str(self) -> &'static str {
-        match self {
-            Eol::Lf => "\n",
-            Eol::CrLf => "\r\n",
-            Eol::Cr => "\r",
-        }
-    }
-}
+use crate::rule::{Fixed, LineEnding as Eol, RuleConfig};
 
 /// Bytes that may start something this rule edits: C0 controls other than tab/LF, DEL, and
 /// the lead bytes of C1 controls (C2), zero-width characters (E2) and BOM (EF).
@@ -56,18 +41,23 @@ fn candidate(_p: u8, x: u8, y: u8, z: u8, _v: u8) -> bool {
 }
 
 /// `control` rule.
-pub fn control<'a>(text: &'a str, _cfg: &RuleConfig) -> Fixed<'a> {
+pub fn control<'a>(text: &'a str, cfg: &RuleConfig) -> Fixed<'a> {
+    let eol = cfg.line_ending;
+    let first = remove_controls(text, eol);
+    // A lone LF in CRLF or CR text.
+    match eol {
+        Some(target) if target != Eol::Lf => rewrite_lf(first, text, target),
+        _ => first,
+    }
+}
+
+/// The main pass: controls, zero-width characters, BOMs, and CR or CRLF endings.
+fn remove_controls(text: &str, eol: Option<Eol>) -> Fixed<'_> {
     let bytes = text.as_bytes();
     let mut blocks = hit_blocks(bytes, candidate).peekable();
-    let Some(&first) = blocks.peek() else {
+    if blocks.peek().is_none() {
         return Fixed::unchanged(text);
-    };
-    // Only count line endings when there is a CR at all: pure-LF text needs no rewriting.
-    let eol = if memchr::memchr(b'\r', &bytes[first..]).is_some() {
-        Some(dominant_eol(bytes))
-    } else {
-        None
-    };
+    }
     let mut ed = Editor::new(text, "control");
     let mut i = 0;
     for base in blocks {
@@ -81,10 +71,6 @@ pub fn control<'a>(text: &'a str, _cfg: &RuleConfig) -> Fixed<'a> {
             }
             i = edit_at(text, i, eol, &mut ed);
         }
-    }
-    // A lone LF in CRLF or CR text.
-    if let Some(target) = eol.filter(|&t| t != Eol::Lf) {
-        return rewrite_lf(ed.finish(), text, target);
     }
     ed.finish()
 }
@@ -133,26 +119,7 @@ fn edit_at(text: &str, i: usize, eol: Option<Eol>, ed: &mut Editor<'_>) -> usize
     }
 }
 
-fn dominant_eol(bytes: &[u8]) -> Eol {
-    let (mut lf, mut crlf, mut cr) = (0usize, 0usize, 0usize);
-    for p in memchr::memchr2_iter(b'\r', b'\n', bytes) {
-        match bytes[p] {
-            b'\n' if p > 0 && bytes[p - 1] == b'\r' => crlf += 1,
-            b'\n' => lf += 1,
-            _ if bytes.get(p + 1) == Some(&b'\n') => {}
-            _ => cr += 1,
-        }
-    }
-    if lf >= crlf && lf >= cr {
-        Eol::Lf
-    } else if crlf >= cr {
-        Eol::CrLf
-    } else {
-        Eol::Cr
-    }
-}
-
-/// Second pass for text whose dominant ending is not LF: lone LFs become `target`. Kept apart
+/// Second pass when the file's ending is not LF: lone LFs become `target`. Kept apart
 /// from the main loop because LF is not an "interesting" byte there (most text is pure LF).
 fn rewrite_lf<'a>(first: Fixed<'a>, orig: &'a str, target: Eol) -> Fixed<'a> {
     let bytes = orig.as_bytes();
@@ -200,22 +167,66 @@ mod tests {
         control(s, &RuleConfig::default()).text.into_owned()
     }
 
+    fn with_eol(s: &str, eol: Eol) -> String {
+        let cfg = RuleConfig {
+            line_ending: Some(eol),
+            ..RuleConfig::default()
+        };
+        control(s, &cfg).text.into_owned()
+    }
+
     #[test]
-    fn mixed_line_endings_follow_the_majority() {
-        assert_eq!(run("a\r\nb\r\nc\nd\re"), "a\r\nb\r\nc\r\nd\r\ne");
-        assert_eq!(run("a\nb\nc\r\nd"), "a\nb\nc\nd");
-        assert_eq!(run("a\rb\rc\n"), "a\rb\rc\r");
+    fn every_line_ending_becomes_the_files() {
+        assert_eq!(
+            with_eol("a\r\nb\r\nc\nd\re", Eol::CrLf),
+            "a\r\nb\r\nc\r\nd\r\ne"
+        );
+        assert_eq!(with_eol("a\nb\nc\r\nd", Eol::Lf), "a\nb\nc\nd");
+        assert_eq!(with_eol("a\rb\rc\n", Eol::Cr), "a\rb\rc\r");
+        // A block of pure LF lines in a CRLF file: nothing else in it to edit.
+        assert_eq!(with_eol("a\nb\n", Eol::CrLf), "a\r\nb\r\n");
+        // Without a file ending, mixed endings stay as they are.
+        assert_eq!(run("a\r\nb\nc\r"), "a\r\nb\nc\r");
+    }
+
+    #[test]
+    fn the_result_does_not_depend_on_where_blocks_are_cut() {
+        let text = "a\r\nb\r\nc\n";
+        for eol in [Eol::Lf, Eol::CrLf, Eol::Cr] {
+            let whole = with_eol(text, eol);
+            assert_eq!(whole, with_eol("a\r\n", eol) + &with_eol("b\r\nc\n", eol));
+        }
+    }
+
+    #[test]
+    fn dominant_line_ending() {
+        assert_eq!(Eol::dominant("a\r\nb\r\nc\n"), Some(Eol::CrLf));
+        assert_eq!(Eol::dominant("a\rb\nc"), Some(Eol::Lf));
+        assert_eq!(Eol::dominant("a\rb\rc\r\n"), Some(Eol::Cr));
+        assert_eq!(Eol::dominant("一行"), None);
     }
 
     #[test]
     fn crlf_text_is_borrowed() {
         let f = control("甲\r\n乙\r\n", &RuleConfig::default());
         assert!(f.changes.is_empty());
+        let cfg = RuleConfig {
+            line_ending: Some(Eol::CrLf),
+            ..RuleConfig::default()
+        };
+        assert!(matches!(
+            control("甲\r\n乙\r\n", &cfg).text,
+            std::borrow::Cow::Borrowed(_)
+        ));
     }
 
     #[test]
     fn offsets_stay_ordered_when_both_passes_edit() {
-        let f = control("a\u{200B}\r\nb\nc\r\n", &RuleConfig::default());
+        let cfg = RuleConfig {
+            line_ending: Some(Eol::CrLf),
+            ..RuleConfig::default()
+        };
+        let f = control("a\u{200B}\r\nb\nc\r\n", &cfg);
         assert_eq!(f.text, "a\r\nb\r\nc\r\n");
         assert_eq!(f.changes.len(), 2);
         assert!(f.changes[0].end <= f.changes[1].start);

@@ -85,6 +85,31 @@ fn line_edits(text: &str, ls: usize, le: usize, out: &mut Vec<Edit>) {
     while k < items.len() {
         let first_item = k == 0;
         match &items[k].kind {
+            Kind::Text(s) if s == "\u{AD}" => {
+                // A soft hyphen is layout in Chinese text and goes, but next to what a byte
+                // 0x80–0xFF reads as in Latin-1 it is more likely byte 0xAD of entity-encoded
+                // mojibake (`&#228;&#184;&#173;` is `ä¸­`, UTF-8 中): kept for `mojibake`.
+                let prev = match k.checked_sub(1).map(|j| &items[j]) {
+                    Some(Item {
+                        end,
+                        kind: Kind::Text(p),
+                        ..
+                    }) if *end == items[k].start => p.chars().next_back(),
+                    _ => text[ls..items[k].start].chars().next_back(),
+                };
+                let next = match items.get(k + 1) {
+                    Some(Item {
+                        start,
+                        kind: Kind::Text(n),
+                        ..
+                    }) if *start == items[k].end => n.chars().next(),
+                    _ => text[items[k].end..le].chars().next(),
+                };
+                let keep = prev.is_some_and(latin1_byte) || next.is_some_and(latin1_byte);
+                let after = if keep { s.clone() } else { String::new() };
+                out.push((items[k].start, items[k].end, after));
+                k += 1;
+            }
             Kind::Text(s) => {
                 out.push((items[k].start, items[k].end, s.clone()));
                 k += 1;
@@ -355,20 +380,25 @@ fn parse_entity(text: &str, at: usize, le: usize) -> Option<(usize, String)> {
     let s = match c {
         // A non-breaking space in Chinese news text is layout, not content.
         '\u{A0}' => " ".to_string(),
-        '\u{AD}' => String::new(),
+        // The soft hyphen (U+AD) is kept or dropped by `line_edits`, which sees its neighbours.
         c => c.to_string(),
     };
     Some((semi + 1, s))
 }
 
+/// What a byte 0x80–0xFF decodes to in Latin-1 or windows-1252: the stuff of mojibake.
+fn latin1_byte(c: char) -> bool {
+    ('\u{80}'..='\u{FF}').contains(&c) || W1252.contains(&c)
+}
+
+const W1252: [char; 32] = [
+    '€', '\u{81}', '‚', 'ƒ', '„', '…', '†', '‡', 'ˆ', '‰', 'Š', '‹', 'Œ', '\u{8D}', 'Ž', '\u{8F}',
+    '\u{90}', '‘', '’', '“', '”', '•', '–', '—', '˜', '™', 'š', '›', 'œ', '\u{9D}', 'ž', 'Ÿ',
+];
+
 /// A numeric reference's character; windows-1252 for 0x80–0x9F as browsers do; controls and
 /// invalid code points are not decoded.
 fn numeric(v: u32) -> Option<char> {
-    const W1252: [char; 32] = [
-        '€', '\u{81}', '‚', 'ƒ', '„', '…', '†', '‡', 'ˆ', '‰', 'Š', '‹', 'Œ', '\u{8D}', 'Ž',
-        '\u{8F}', '\u{90}', '‘', '’', '“', '”', '•', '–', '—', '˜', '™', 'š', '›', 'œ', '\u{9D}',
-        'ž', 'Ÿ',
-    ];
     let c = if (0x80..0xA0).contains(&v) {
         W1252[(v - 0x80) as usize]
     } else {
@@ -655,5 +685,15 @@ mod tests {
         let twice = html(&once.text, &cfg);
         assert_eq!(once.text, twice.text);
         assert_eq!(once.changes.len(), 1);
+    }
+
+    #[test]
+    fn soft_hyphen_goes_except_inside_entity_encoded_mojibake() {
+        let cfg = RuleConfig::default();
+        let run = |s: &str| html(s, &cfg).text.into_owned();
+        assert_eq!(run("新聞&shy;報導&#173;。"), "新聞報導。");
+        assert_eq!(run("&#228;&#184;&#173;&#230;"), "ä¸\u{AD}æ");
+        assert_eq!(run("ä¸&shy;æ"), "ä¸\u{AD}æ");
+        assert_eq!(run("–&#173;中"), "–\u{AD}中");
     }
 }

@@ -36,6 +36,8 @@ pub fn run(a: &FixArgs) -> Result<i32> {
             QuotesArg::Tw => Quotes::Tw,
         },
         nfkc: a.nfkc,
+        // Decided per file, from its first 64 KiB (see `process::fix_file`).
+        line_ending: None,
     };
     let conversion = match (&a.config, &a.to) {
         (Some(c), _) => Conversion::Fixed(c.parse::<Config>()?),

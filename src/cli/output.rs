@@ -4,6 +4,7 @@
 use std::fs;
 use std::io::{self, IsTerminal, Read, Seek, Write};
 use std::path::{Path, PathBuf};
+use std::sync::{Mutex, MutexGuard, PoisonError};
 
 use anyhow::{Context, Result};
 use tempfile::NamedTempFile;
@@ -17,8 +18,10 @@ use super::ColorArg;
 /// renaming over it would replace the device or pipe with a plain file. A symlink is followed,
 /// so the file it points to is replaced and the link stays a link.
 pub struct AtomicFile {
+    // Declared before `_live`: the temporary file is removed before it is unregistered.
     out: Out,
     target: PathBuf,
+    _live: Option<Live>,
 }
 
 enum Out {
@@ -48,6 +51,7 @@ impl AtomicFile {
                 return Ok(AtomicFile {
                     out: Out::Direct(FailingWriter::new(f)),
                     target,
+                    _live: None,
                 });
             }
         }
@@ -55,6 +59,7 @@ impl AtomicFile {
             Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
             _ => PathBuf::from("."),
         };
+        interrupts::remove_temp_files_on_signal();
         let tmp = tempfile::Builder::new()
             .prefix(".zhfix-")
             .suffix(".tmp")
@@ -65,9 +70,11 @@ impl AtomicFile {
                     dir.display()
                 )
             })?;
+        let live = Some(Live::register(tmp.path()));
         Ok(AtomicFile {
             out: Out::Temp(FailingWriter::new(tmp)),
             target,
+            _live: live,
         })
     }
 
@@ -100,17 +107,110 @@ impl AtomicFile {
         if fail_point("before-rename") {
             anyhow::bail!("{name}: injected failure before rename (ZHFIX_FAIL_POINT)");
         }
+        // A signal now waits until the target is replaced (and the backup whole), then finds
+        // nothing left to remove.
+        let mut live = live_temps();
         if let Some(suffix) = backup_suffix {
             let mut b = self.target.as_os_str().to_owned();
             b.push(suffix);
             fs::copy(&self.target, PathBuf::from(&b))
                 .with_context(|| format!("{name}: cannot write backup"))?;
         }
+        let path = tmp.path().to_path_buf();
         tmp.persist(&self.target)
             .map_err(|e| e.error)
             .with_context(|| format!("{name}: cannot replace the file"))?;
+        live.retain(|p| *p != path);
         Ok(())
     }
+}
+
+/// Temporary files being written, for the signal thread to remove. The lock also keeps a
+/// signal from ending the process between a backup and the rename that follows it.
+static LIVE: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
+
+fn live_temps() -> MutexGuard<'static, Vec<PathBuf>> {
+    LIVE.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// A temporary file's entry in [`LIVE`], removed when the file is renamed or dropped.
+struct Live(PathBuf);
+
+impl Live {
+    fn register(path: &Path) -> Live {
+        live_temps().push(path.to_path_buf());
+        Live(path.to_path_buf())
+    }
+}
+
+impl Drop for Live {
+    fn drop(&mut self) {
+        let mut live = live_temps();
+        if let Some(i) = live.iter().position(|p| *p == self.0) {
+            live.swap_remove(i);
+        }
+    }
+}
+
+#[cfg(unix)]
+mod interrupts {
+    use std::sync::{mpsc, Once};
+
+    use signal_hook::consts::{SIGINT, SIGTERM};
+    use signal_hook::iterator::Signals;
+
+    /// On SIGINT or SIGTERM, remove the temporary files being written, then die of the
+    /// signal as if we had no handler (the shell sees 130 or 143). Started with the first
+    /// temporary file, so runs that only print are left alone. SIGKILL cannot be caught: it can
+    /// leave a hidden `.zhfix-*.tmp` beside the target (never a damaged target).
+    pub fn remove_temp_files_on_signal() {
+        static ONCE: Once = Once::new();
+        ONCE.call_once(|| {
+            // nohup and background jobs start us with the signal ignored; it stays ignored.
+            let wanted: Vec<i32> = [SIGINT, SIGTERM]
+                .into_iter()
+                .filter(|&s| !ignored(s))
+                .collect();
+            if wanted.is_empty() {
+                return;
+            }
+            // The handlers are registered before the first temporary file is created.
+            let (ready, registered) = mpsc::channel();
+            let spawned = std::thread::Builder::new()
+                .name("zhfix-signals".into())
+                .spawn(move || {
+                    let signals = Signals::new(&wanted);
+                    let _ = ready.send(());
+                    let Ok(mut signals) = signals else { return };
+                    if let Some(sig) = signals.forever().next() {
+                        let live = super::live_temps();
+                        for p in live.iter() {
+                            let _ = std::fs::remove_file(p);
+                        }
+                        let _ = signal_hook::low_level::emulate_default_handler(sig);
+                        std::process::exit(128 + sig);
+                    }
+                });
+            if spawned.is_ok() {
+                let _ = registered.recv();
+            }
+        });
+    }
+
+    fn ignored(sig: i32) -> bool {
+        // SAFETY: with a null new action, sigaction only writes the current one into `old`,
+        // a valid, zero-initialised `struct sigaction` (all-zero is a valid bit pattern).
+        unsafe {
+            let mut old: libc::sigaction = std::mem::zeroed();
+            libc::sigaction(sig, std::ptr::null(), &mut old) == 0
+                && old.sa_sigaction == libc::SIG_IGN
+        }
+    }
+}
+
+#[cfg(not(unix))]
+mod interrupts {
+    pub fn remove_temp_files_on_signal() {}
 }
 
 /// Passes writes through, except that with `ZHFIX_FAIL_POINT=write` every write after the

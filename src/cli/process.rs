@@ -13,6 +13,7 @@ use rayon::prelude::*;
 use serde::Serialize;
 use zhfix::decode::{encode_strict, Charset};
 use zhfix::pipeline::{Located, Pipeline, TextReader};
+use zhfix::rule::LineEnding;
 use zhfix::script::{self, Config, Converter, Script, Target};
 
 use super::diff::UnifiedDiff;
@@ -200,6 +201,12 @@ pub fn fix_file(
         outcome: &mut o,
     };
 
+    // The file's line ending is decided once, from its first 64 KiB, so every block gets the
+    // same; JSON Lines fields are texts of their own (see `transform`).
+    let pipeline = match a.jsonl_field {
+        None => job.pipeline.with_line_ending(reader.line_ending()),
+        Some(_) => job.pipeline.clone(),
+    };
     let batch = if block_parallel { job.jobs * 2 } else { 1 };
     let mut line = 1u64;
     let mut converter: Option<&'static Converter> = match job.conversion {
@@ -226,7 +233,7 @@ pub fn fix_file(
         if first && (a.json || by_script) {
             first = false;
             // The rules' output of the first block, before any conversion.
-            let probe = transform(job, &blocks[0].0, blocks[0].1, None);
+            let probe = transform(job, &pipeline, &blocks[0].0, blocks[0].1, None);
             if a.json {
                 sink.outcome.script = Some(script::detect_script(probe.text()).script);
             }
@@ -244,13 +251,13 @@ pub fn fix_file(
             pool.install(|| {
                 blocks
                     .into_par_iter()
-                    .map(|(b, l)| transform_owned(job, b, l, converter))
+                    .map(|(b, l)| transform_owned(job, &pipeline, b, l, converter))
                     .collect()
             })
         } else {
             blocks
                 .into_iter()
-                .map(|(b, l)| transform_owned(job, b, l, converter))
+                .map(|(b, l)| transform_owned(job, &pipeline, b, l, converter))
                 .collect()
         };
         for out in outs {
@@ -322,18 +329,25 @@ fn same_file(a: Option<&Path>, b: &Path) -> bool {
 
 fn transform_owned(
     job: &Job,
+    pipeline: &Pipeline,
     block: String,
     first_line: u64,
     conv: Option<&Converter>,
 ) -> BlockOut {
-    let mut out = transform(job, &block, first_line, conv);
+    let mut out = transform(job, pipeline, &block, first_line, conv);
     out.input = block;
     out
 }
 
 /// Apply rules and conversion to one block. `input` of the result is left empty for the
 /// caller to fill (it owns the block).
-fn transform(job: &Job, block: &str, first_line: u64, conv: Option<&Converter>) -> BlockOut {
+fn transform(
+    job: &Job,
+    pipeline: &Pipeline,
+    block: &str,
+    first_line: u64,
+    conv: Option<&Converter>,
+) -> BlockOut {
     let mut out = BlockOut {
         input: String::new(),
         output: None,
@@ -346,7 +360,7 @@ fn transform(job: &Job, block: &str, first_line: u64, conv: Option<&Converter>) 
     };
     match &job.args.jsonl_field {
         None => {
-            let fixed = fix_text(job, block, first_line, None, conv, &mut out);
+            let fixed = fix_text(job, pipeline, block, first_line, None, conv, &mut out);
             if let Cow::Owned(s) = fixed {
                 if s != block {
                     out.output = Some(s);
@@ -379,7 +393,16 @@ fn transform(job: &Job, block: &str, first_line: u64, conv: Option<&Converter>) 
                             .push((line_no, "the field is not a valid JSON string"));
                         continue;
                     };
-                    let fixed = fix_text(job, &value, 1, Some(line_no), conv, &mut out);
+                    // A field is a text of its own: its line endings are unified to its own
+                    // majority, not to the JSON Lines file's.
+                    let own;
+                    let p = if value.contains('\r') {
+                        own = pipeline.with_line_ending(LineEnding::dominant(&value));
+                        &own
+                    } else {
+                        pipeline
+                    };
+                    let fixed = fix_text(job, p, &value, 1, Some(line_no), conv, &mut out);
                     if fixed != value {
                         new.push_str(&block[copied..start + span.start]);
                         new.push_str(&jsonl::escape(&fixed, style));
@@ -400,6 +423,7 @@ fn transform(job: &Job, block: &str, first_line: u64, conv: Option<&Converter>) 
 
 fn fix_text<'t>(
     job: &Job,
+    pipeline: &Pipeline,
     text: &'t str,
     first_line: u64,
     record: Option<u64>,
@@ -407,12 +431,12 @@ fn fix_text<'t>(
     out: &mut BlockOut,
 ) -> Cow<'t, str> {
     let fixed = if job.located() {
-        let (t, located) = job.pipeline.fix_located(text, first_line);
+        let (t, located) = pipeline.fix_located(text, first_line);
         out.hits
             .extend(located.into_iter().map(|loc| Hit { record, loc }));
         t
     } else {
-        let (t, changes) = job.pipeline.fix(text);
+        let (t, changes) = pipeline.fix(text);
         out.counts.extend(changes.iter().map(|c| c.rule));
         t
     };
