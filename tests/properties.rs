@@ -7,13 +7,12 @@
 //!   0–32 bytes of padding, the encoding_rs way) or one byte at a time gives the same text and
 //!   the same malformed-byte counts as one call; a reader fed by short reads gives the same
 //!   blocks; rules and conversion applied to pieces cut at line ends give the same text;
-//! - the default rules are idempotent: fixing fixed text changes nothing (in CI without
-//!   `mojibake`, whose neighbour-dependent repairs are a known failure, `#[ignore]`d).
+//! - the default rules are idempotent: fixing fixed text changes nothing.
 //!
 //! The CI run is short (`ZHFIX_PROPTEST_CASES`, default 32 per property, well under a minute in a
 //! debug build on two busy cores). The long run is `#[ignore]`d and run by hand:
 //! `ZHFIX_LONG_CASES=250000 cargo test --release --test properties -- --ignored --nocapture`
-//! (that many cases per property; four properties).
+//! (that many cases per property; five properties).
 
 use std::io::{self, Read};
 use std::time::Instant;
@@ -406,16 +405,8 @@ proptest! {
     #![proptest_config(ci_config())]
 
     #[test]
-    #[ignore = "known failure: mojibake repairs depend on neighbours it repairs (see prop_idempotent)"]
     fn default_rules_are_idempotent(t in text()) {
         prop_idempotent(&t, None)?;
-    }
-
-    /// Stands in for `default_rules_are_idempotent` in CI until `mojibake` is idempotent: every
-    /// other default rule, in pipeline order, on the same inputs.
-    #[test]
-    fn default_rules_but_mojibake_are_idempotent(t in text()) {
-        prop_idempotent(&t, Some("mojibake"))?;
     }
 }
 
@@ -491,6 +482,10 @@ fn long_run() {
     });
     report("end-to-end", t, r.map_err(|e| e.to_string()));
     total += u64::from(n);
+    let t = Instant::now();
+    let r = TestRunner::new(cfg()).run(&text(), |s| prop_idempotent(&s, None));
+    report("idempotent", t, r.map_err(|e| e.to_string()));
+    total += u64::from(n);
     eprintln!(
         "long run: {total} cases in {:.1} s",
         t0.elapsed().as_secs_f64()
@@ -557,7 +552,6 @@ fn regression_control_line_endings_depend_on_block_cuts() {
 }
 
 #[test]
-#[ignore = "known bug: mojibake repairs depend on neighbouring spans it repairs"]
 fn regression_mojibake_idempotence_neighbour_repair() {
     let once = default_fix("¤²𐀿ÖÐÎÄ\n");
     assert_eq!(default_fix(&once), once);

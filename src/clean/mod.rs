@@ -246,15 +246,14 @@ fn padded(b: &[u8], base: usize) -> [u8; BLOCK + 4] {
     w
 }
 
-/// The line containing byte `i`: `(start, end)` where `end` excludes the `\n` (and a `\r`
-/// before it).
+/// The line containing byte `i`: `(start, end)` where `end` excludes the line break. A lone
+/// `\r` ends a line too: `control` may have made it the file's line ending, and rules that
+/// run after it must see the same lines as before.
 pub(crate) fn line_bounds(text: &str, i: usize) -> (usize, usize) {
     let b = text.as_bytes();
-    let start = memchr::memrchr(b'\n', &b[..i.min(b.len())]).map_or(0, |p| p + 1);
-    let mut end = memchr::memchr(b'\n', &b[i.min(b.len())..]).map_or(b.len(), |p| p + i);
-    if end > start && b[end - 1] == b'\r' {
-        end -= 1;
-    }
+    let i = i.min(b.len());
+    let start = memchr::memrchr2(b'\n', b'\r', &b[..i]).map_or(0, |p| p + 1);
+    let end = memchr::memchr2(b'\n', b'\r', &b[i..]).map_or(b.len(), |p| p + i);
     (start, end)
 }
 
@@ -302,5 +301,7 @@ mod tests {
         let t = "ab\r\ncd\r\n";
         assert_eq!(line_bounds(t, 5), (4, 6));
         assert_eq!(line_bounds(t, 0), (0, 2));
+        // Old Mac line endings: each lone CR ends a line.
+        assert_eq!(line_bounds("ab\rcd\ref", 3), (3, 5));
     }
 }

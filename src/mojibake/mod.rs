@@ -697,14 +697,113 @@ fn fix_line(line: &str) -> Option<(String, Vec<Edit>)> {
     Some((out, kept))
 }
 
+/// Lines can carry two kinds of damage in different places (a GBK-read-as-Latin-1 name beside
+/// a UTF-8-read-as-windows-1252 sentence); one pass repairs one chain, and what it repairs gives
+/// the rest the context to be judged. Repeating until nothing changes makes the rule reach its
+/// fixed point in one run, so fixing twice equals fixing once.
+const MAX_ROUNDS: usize = 4;
+
+/// [`fix_line`] repeated until the line stops changing, edits kept in the line's own offsets.
+fn fix_line_fully(line: &str) -> Option<(String, Vec<Edit>)> {
+    let (mut cur, mut edits) = fix_line(line)?;
+    for _ in 1..MAX_ROUNDS {
+        let Some((next, more)) = fix_line(&cur) else {
+            break;
+        };
+        edits = compose(&edits, &more);
+        cur = next;
+    }
+    Some((cur, edits))
+}
+
+/// Edits from `a` to `b` followed by edits from `b` to `c`, as edits from `a` to `c`. Regions
+/// that overlap in `b` merge into one edit whose note names both steps (later first).
+fn compose(first: &[Edit], second: &[Edit]) -> Vec<Edit> {
+    // Regions in `b`: (start, end, index into first or second).
+    let mut regions: Vec<(usize, usize, bool, usize)> = first
+        .iter()
+        .enumerate()
+        .map(|(i, e)| (e.new_start, e.new_end, true, i))
+        .chain(
+            second
+                .iter()
+                .enumerate()
+                .map(|(i, e)| (e.start, e.end, false, i)),
+        )
+        .collect();
+    regions.sort_by_key(|r| (r.0, r.1));
+    let growth = |e: &Edit| (e.new_end - e.new_start) as isize - (e.end - e.start) as isize;
+    // Position `p` of `b` (never strictly inside a first-step region) in `a`.
+    let to_a = |p: usize| {
+        let d: isize = first.iter().filter(|e| e.new_end <= p).map(growth).sum();
+        (p as isize - d).max(0) as usize
+    };
+    // Position `p` of `b` (never strictly inside a second-step region) in `c`.
+    let to_c = |p: usize| {
+        let d: isize = second.iter().filter(|e| e.end <= p).map(growth).sum();
+        (p as isize + d).max(0) as usize
+    };
+    let mut out: Vec<Edit> = Vec::new();
+    let mut group: Option<(usize, usize, Vec<String>, Vec<String>)> = None;
+    let flush = |g: (usize, usize, Vec<String>, Vec<String>), out: &mut Vec<Edit>| {
+        let (s, e, later, earlier) = g;
+        let note = later
+            .into_iter()
+            .chain(earlier)
+            .collect::<Vec<_>>()
+            .join(" → ");
+        out.push(Edit {
+            start: to_a(s),
+            end: to_a(e),
+            new_start: to_c(s),
+            new_end: to_c(e),
+            note,
+        });
+    };
+    for (s, e, is_first, i) in regions {
+        let note = if is_first {
+            &first[i].note
+        } else {
+            &second[i].note
+        };
+        match &mut group {
+            Some(g) if s < g.1 || (s == g.1 && s == e) => {
+                g.1 = g.1.max(e);
+                if is_first { &mut g.3 } else { &mut g.2 }.push(note.clone());
+            }
+            _ => {
+                if let Some(g) = group.take() {
+                    flush(g, &mut out);
+                }
+                let (later, earlier) = if is_first {
+                    (Vec::new(), vec![note.clone()])
+                } else {
+                    (vec![note.clone()], Vec::new())
+                };
+                group = Some((s, e, later, earlier));
+            }
+        }
+    }
+    if let Some(g) = group.take() {
+        flush(g, &mut out);
+    }
+    out
+}
+
+/// Lines end at `\n` or `\r` (CRLF gives an empty second piece): a lone CR is a line break
+/// for every rule, whichever line ending `control` settles on.
+fn is_line_break(c: char) -> bool {
+    c == '\n' || c == '\r'
+}
+
 /// `mojibake` rule.
 pub fn mojibake<'a>(text: &'a str, _cfg: &RuleConfig) -> Fixed<'a> {
     let mut out: Option<String> = None;
     let mut changes = Vec::new();
     let mut pos = 0;
-    for line in text.split_inclusive('\n') {
-        let body = line.strip_suffix('\n').unwrap_or(line);
-        if let Some((new_body, edits)) = fix_line(body) {
+    for line in text.split_inclusive(is_line_break) {
+        let body = line.strip_suffix(is_line_break).unwrap_or(line);
+        if let Some((new_body, edits)) = fix_line_fully(body) {
             let buf = out.get_or_insert_with(|| {
                 let mut s = String::with_capacity(text.len());
                 s.push_str(&text[..pos]);
@@ -744,10 +843,10 @@ pub fn mojibake<'a>(text: &'a str, _cfg: &RuleConfig) -> Fixed<'a> {
 pub fn scan_damage(text: &str) -> Vec<Damage> {
     let mut out = Vec::new();
     let mut pos = 0;
-    for line in text.split_inclusive('\n') {
-        let body = line.strip_suffix('\n').unwrap_or(line);
+    for line in text.split_inclusive(is_line_break) {
+        let body = line.strip_suffix(is_line_break).unwrap_or(line);
         let mut found = Vec::new();
-        if let Some((new_body, edits)) = fix_line(body) {
+        if let Some((new_body, edits)) = fix_line_fully(body) {
             for e in edits {
                 // A repair that leaves U+FFFD behind (lost bytes, 锟斤拷 undone) is still a loss.
                 let after = new_body.get(e.new_start..e.new_end).unwrap_or("");
@@ -1046,6 +1145,54 @@ mod props {
 
     fn fix(s: &str) -> String {
         mojibake(s, &RuleConfig::default()).text.into_owned()
+    }
+
+    #[test]
+    fn two_kinds_of_damage_on_one_line_are_both_repaired_in_one_run() {
+        // GBK read as Latin-1 beside UTF-8 read as windows-1252: the second repair needs the
+        // first one's Han as context, and must not wait for a second run.
+        for (input, want) in [
+            ("ÖÐÎÄä¸\u{AD}æ–‡", "中文中文"),
+            ("½¡Aä¸\u{AD}æ–‡", "健A中文"),
+        ] {
+            let fixed = mojibake(input, &RuleConfig::default());
+            assert_eq!(fixed.text, want);
+            assert_eq!(fix(want), want);
+            // Each change names its own chain and covers only its own region.
+            let notes: Vec<_> = fixed
+                .changes
+                .iter()
+                .filter_map(|c| c.note.clone())
+                .collect();
+            assert_eq!(fixed.changes.len(), 2, "{notes:?}");
+            assert!(
+                notes.iter().any(|n| n.contains("gbk → read as latin-1")),
+                "{notes:?}"
+            );
+            assert!(
+                notes
+                    .iter()
+                    .any(|n| n.contains("utf-8 → read as windows-1252")),
+                "{notes:?}"
+            );
+            let rebuilt = fixed
+                .changes
+                .iter()
+                .rev()
+                .fold(input.to_string(), |mut t, c| {
+                    t.replace_range(c.start..c.end, &c.after);
+                    t
+                });
+            assert_eq!(rebuilt, want);
+        }
+    }
+
+    #[test]
+    fn fixing_twice_equals_fixing_once_on_found_cases() {
+        for s in ["¹¤Ā¤¡", ":§¤ä¸\u{AD}æ–‡", "ÖÐÎÄä¸\u{AD}æ–‡"] {
+            let once = fix(s);
+            assert_eq!(fix(&once), once, "{s}");
+        }
     }
 
     proptest! {

@@ -72,12 +72,18 @@ fn atoms(line: &str, chain: Chain, lossy_ok: bool) -> (Vec<Atom>, String) {
         bytes.clear();
         starts.clear();
     };
-    for (i, c) in line.char_indices() {
+    let mut chars = line.char_indices().peekable();
+    while let Some((i, c)) = chars.next() {
         if bytes.len() >= MAX_RUN {
             flush(&mut bytes, &mut starts, i);
         }
         let before = bytes.len();
-        if codec::encode_char(chain.reader, c, lossy, &mut bytes) {
+        // No legacy reader produces combining marks: a character carrying one is real text
+        // (and NFC, which runs later, may fold the pair into one Latin-1 letter).
+        let marked = chars
+            .peek()
+            .is_some_and(|&(_, n)| unicode_normalization::char::is_combining_mark(n));
+        if !marked && codec::encode_char(chain.reader, c, lossy, &mut bytes) {
             starts.push((before, i));
         } else {
             flush(&mut bytes, &mut starts, i);
