@@ -285,8 +285,14 @@ fn triage(line: &str) -> (bool, bool) {
         && han_pair_mean(line).is_some_and(|m| m < JUMBLED);
     // GBK/Big5 misreadings interleave suspicious characters with common ones (Big5 read as
     // GBK: kana between ordinary Han), so the CJK side counts them, adjacent or not.
-    (latin_pair && latin >= 2, cjk >= 2 || jumbled)
+    let short = cjk == 1 && line.chars().filter(|c| !c.is_ascii()).count() <= SHORT_LINE;
+    (latin_pair && latin >= 2, cjk >= 2 || jumbled || short)
 }
+
+/// A title or name of this many characters garbled by a CJK reader may show a single
+/// suspicious character (Big5 read as GBK: mostly ordinary simplified characters); in so short
+/// a line one is already a large share, and trying the chains costs little.
+const SHORT_LINE: usize = 12;
 
 /// Does `line`, re-encoded with `reader`, read as UTF-8 throughout (at least two multibyte
 /// characters, no broken sequence)? Then it is UTF-8 misread by that reader: other writers
