@@ -77,10 +77,25 @@ fn pair_index(lead: u8, trail: u8) -> Option<usize> {
     Some((lead as usize - 0x81) * 192 + (trail as usize - 0x40))
 }
 
-/// Private-use and control results are left out: the strict codecs the garbling went through
-/// do not produce them, so a "repair" through them would be invented.
+/// Control results are left out: no codec the garbling went through produces them.
+/// Private-use ones stay: WHATWG GBK (browsers, encoding_rs) and Windows code page 936 read the
+/// user-defined rows as U+E000…, which UTF-8 read as GBK produces all the time; but a writer
+/// never decodes to them ([`decode_written`]), so no repair can invent one.
 fn acceptable(c: char) -> bool {
-    !matches!(c as u32, 0..=0x1F | 0x7F..=0x9F | 0xE000..=0xF8FF | 0xFFFD)
+    !matches!(c as u32, 0..=0x1F | 0x7F..=0x9F | 0xFFFD)
+}
+
+fn is_private_use(c: char) -> bool {
+    matches!(c as u32, 0xE000..=0xF8FF)
+}
+
+/// [`decode_unit`] for the writer of a chain, whose text is what we restore: a private-use
+/// character there would be invented, so it counts as an invalid sequence.
+pub fn decode_written(enc: Enc, b: &[u8], i: usize) -> Unit {
+    match decode_unit(enc, b, i) {
+        Unit::Char(c, _) if enc != Enc::Utf8 && is_private_use(c) => Unit::Invalid,
+        u => u,
+    }
 }
 
 fn build(enc: &'static encoding_rs::Encoding) -> Table {
@@ -300,6 +315,36 @@ pub fn encode_str(enc: Enc, s: &str) -> Option<Vec<u8>> {
     Some(out)
 }
 
+/// Decode `b` with a writer, strictly except that [`WILD`] bytes (characters a lossy reader
+/// replaced) become U+FFFD, one per three lost bytes in a row (a CJK character in UTF-8), as
+/// the span repair does. The text and whether anything was lost; None on an invalid sequence.
+pub fn decode_lossy(enc: Enc, b: &[u8]) -> Option<(String, bool)> {
+    let mut out = String::with_capacity(b.len() + b.len() / 2);
+    let (mut i, mut lost, mut any) = (0, 0usize, false);
+    while i < b.len() {
+        match decode_written(enc, b, i) {
+            Unit::Char(c, n) => {
+                for _ in 0..lost.div_ceil(3) {
+                    out.push('\u{FFFD}');
+                }
+                lost = 0;
+                out.push(c);
+                i += n;
+            }
+            Unit::Lost(n) => {
+                lost += n;
+                any = true;
+                i += n;
+            }
+            Unit::Invalid => return None,
+        }
+    }
+    for _ in 0..lost.div_ceil(3) {
+        out.push('\u{FFFD}');
+    }
+    Some((out, any))
+}
+
 /// Decode `b` with a reader exactly as the garbling did. For [`Enc::Latin1`], `cp1252` picks
 /// windows-1252 over ISO-8859-1.
 pub fn decode_str(enc: Enc, b: &[u8], cp1252: bool) -> Option<String> {
@@ -347,6 +392,20 @@ mod tests {
             assert_eq!(got.as_deref(), Some(&want[..]), "{enc:?}");
             assert_eq!(decode_str(enc, &want, false).as_deref(), Some(text));
         }
+    }
+
+    #[test]
+    fn private_use_is_read_back_but_never_written() {
+        // UTF-8 of 中文 (E4 B8 AD E6 96 87) read by WHATWG GBK: AD E6 is a user-defined pair.
+        let (garbled, _, _) = encoding_rs::GBK.decode("中文".as_bytes());
+        let pua = garbled.chars().find(|&c| is_private_use(c));
+        let Some(pua) = pua else {
+            panic!("expected a private-use character in {garbled:?}");
+        };
+        let mut b = Vec::new();
+        assert!(encode_char(Enc::Gbk, pua, false, &mut b));
+        assert_eq!(decode_unit(Enc::Gbk, &b, 0), Unit::Char(pua, 2));
+        assert_eq!(decode_written(Enc::Gbk, &b, 0), Unit::Invalid);
     }
 
     #[test]

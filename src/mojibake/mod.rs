@@ -136,20 +136,32 @@ fn is_kana(c: char) -> bool {
 
 /// Does a repaired span read like text?
 fn reads_as_text(s: &str) -> bool {
-    let (mut n, mut sum, mut prev) = (0usize, 0.0f32, None);
+    score_and_reads(s).1
+}
+
+/// The model score of `s` and whether it reads like text, in one pass.
+fn score_and_reads(s: &str) -> (f32, bool) {
+    let (mut n, mut sum, mut total, mut prev) = (0usize, 0.0f32, 0.0f32, None);
+    let mut fffd = false;
     for c in s.chars() {
+        let p = model::logp(prev, c);
+        total += p;
         // ASCII carried through unchanged says nothing about the repair; judge the rest.
-        if c != '\u{FFFD}' && !c.is_ascii() {
-            sum += model::logp(prev, c);
+        if c == '\u{FFFD}' {
+            fffd = true;
+        } else if !c.is_ascii() {
+            sum += p;
             n += 1;
         }
         prev = Some(c);
     }
     // Only U+FFFD and ASCII: nothing was recovered, so nothing is worth changing.
-    if n == 0 {
-        return !s.contains('\u{FFFD}');
-    }
-    sum / n as f32 >= MIN_MEAN
+    let reads = if n == 0 {
+        !fffd
+    } else {
+        sum / n as f32 >= MIN_MEAN
+    };
+    (total, reads)
 }
 
 /// Handicap (nats) of a two-step repair against one-step ones.
@@ -474,40 +486,57 @@ const WHOLE_LINE_MARGIN: f32 = 15.0;
 /// (partial damage, lost bytes, two steps, close calls) returns None and goes through the
 /// span-level search, which reaches the same answer on such lines at many times the cost.
 fn whole_line(line: &str, latin: bool, cjk: bool) -> Option<(String, Vec<Edit>)> {
-    if line.contains('\u{FFFD}') {
-        return None;
-    }
-    let pref = preferred(line, latin, cjk);
-    let chains: &[Chain] = match (&pref, latin, cjk) {
-        (Some(c), _, _) => std::slice::from_ref(c),
-        (None, true, false) => &LATIN_CHAINS,
-        _ => return None,
-    };
+    let chains = LATIN_CHAINS
+        .iter()
+        .filter(|_| latin)
+        .chain(CJK_CHAINS.iter().filter(|_| cjk));
     let before = model::score(line);
-    let mut best: Option<(f32, String, Chain)> = None;
+    let mut best: Option<(f32, String, Chain, bool, bool)> = None;
     let mut runner_up = f32::NEG_INFINITY;
+    // Each reader re-encodes the line once, whichever writers then decode the bytes (the
+    // three Latin chains share one reader).
+    let mut encoded: Vec<(Enc, Option<Vec<u8>>)> = Vec::with_capacity(4);
     for &chain in chains {
-        let Some(bytes) = codec::encode_str(chain.reader, line) else {
+        // Only UTF-8 read by a multibyte reader leaves U+FFFD for bytes it could not pair.
+        let lossy_ok = chain.writer == Enc::Utf8 && matches!(chain.reader, Enc::Gbk | Enc::Big5);
+        let slot = match encoded.iter().position(|(r, _)| *r == chain.reader) {
+            Some(i) => i,
+            None => {
+                let mut bytes = Vec::with_capacity(line.len());
+                // Lossy re-encoding (U+FFFD as an unknown byte) serves every writer: the
+                // strict ones reject the unknown byte when decoding.
+                let ok = line
+                    .chars()
+                    .all(|c| codec::encode_char(chain.reader, c, true, &mut bytes));
+                encoded.push((chain.reader, ok.then_some(bytes)));
+                encoded.len() - 1
+            }
+        };
+        let Some(bytes) = encoded.get(slot).and_then(|(_, b)| b.as_deref()) else {
             continue;
         };
-        let Some(fixed) = codec::decode_str(chain.writer, &bytes, false) else {
+        if !lossy_ok && bytes.contains(&codec::WILD) {
+            continue;
+        }
+        let Some((fixed, lossy)) = codec::decode_lossy(chain.writer, bytes) else {
             continue;
         };
         if fixed == line {
             continue;
         }
-        let gain = model::score(&fixed) - before;
+        let (score, reads) = score_and_reads(&fixed);
+        let gain = score - before;
         match &best {
-            Some((g, _, _)) if *g >= gain => runner_up = runner_up.max(gain),
+            Some((g, ..)) if *g >= gain => runner_up = runner_up.max(gain),
             _ => {
-                if let Some((g, _, _)) = &best {
+                if let Some((g, ..)) = &best {
                     runner_up = runner_up.max(*g);
                 }
-                best = Some((gain, fixed, chain));
+                best = Some((gain, fixed, chain, lossy, reads));
             }
         }
     }
-    let (gain, fixed, chain) = best?;
+    let (gain, fixed, chain, lossy, reads) = best?;
     if gain < repair::MIN_GAIN.max(runner_up + WHOLE_LINE_MARGIN) {
         return None;
     }
@@ -526,11 +555,14 @@ fn whole_line(line: &str, latin: bool, cjk: bool) -> Option<(String, Vec<Edit>)>
             reader = "windows-1252";
         }
     }
-    let back = codec::encode_str(chain.writer, &fixed)?;
-    if codec::decode_str(chain.reader, &back, cp1252).as_deref() != Some(line) {
-        return None;
+    // What was lost cannot be garbled again; the rest was decoded strictly.
+    if !lossy {
+        let back = codec::encode_str(chain.writer, &fixed)?;
+        if codec::decode_str(chain.reader, &back, cp1252).as_deref() != Some(line) {
+            return None;
+        }
     }
-    if fixed.chars().any(is_kana) || !reads_as_text(&fixed) {
+    if !reads || fixed.chars().any(is_kana) {
         return None;
     }
     let (l2, c2) = triage(&fixed);
@@ -555,7 +587,12 @@ fn whole_line(line: &str, latin: bool, cjk: bool) -> Option<(String, Vec<Edit>)>
         end: line.len() - tail,
         new_start: head,
         new_end: fixed.len() - tail,
-        note: format!("{} → read as {}", chain.writer.name(), reader),
+        note: format!(
+            "{} → read as {}{}",
+            chain.writer.name(),
+            reader,
+            if lossy { " (lossy)" } else { "" }
+        ),
     };
     Some((fixed, vec![edit]))
 }

@@ -129,7 +129,7 @@ fn run_atoms(
         let mut j = i;
         let mut ok = false;
         while j < bytes.len() {
-            match codec::decode_unit(w, bytes, j) {
+            match codec::decode_written(w, bytes, j) {
                 Unit::Char(c, n) => {
                     flush_lost(reps, &mut lost_bytes);
                     reps.push(c);
@@ -148,7 +148,7 @@ fn run_atoms(
             // Aligned: stop, unless lost bytes go on (they make one run of U+FFFD).
             if k < starts.len()
                 && starts[k].0 == j
-                && !(lost_bytes > 0 && matches!(codec::decode_unit(w, bytes, j), Unit::Lost(_)))
+                && !(lost_bytes > 0 && matches!(codec::decode_written(w, bytes, j), Unit::Lost(_)))
             {
                 ok = true;
                 break;
