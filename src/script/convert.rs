@@ -43,6 +43,12 @@ pub(crate) struct Table {
     /// means a text's common characters touch a few cache lines, where one global hash of
     /// character pairs touched a new line for almost every distinct pair.
     seconds: Box<[u32]>,
+    /// Per node two characters deep (indexed by node id minus `level2_base`): its packed
+    /// value and a 64-bit filter of its children's characters. Most positions where a
+    /// two-character prefix matches go no further, and this settles them without reading the
+    /// trie's nodes and edges, which are large and rarely in cache.
+    level2: Box<[[u64; 2]]>,
+    level2_base: u32,
     /// Bit `b`: some key starts with the ASCII byte `b` (lets ASCII skip the table).
     ascii_firsts: u128,
 }
@@ -81,6 +87,21 @@ const EDGE_BYTES: usize = 8;
 #[inline(always)]
 fn second_hash(c2: u32, log2: u32) -> usize {
     (c2.wrapping_mul(0x9E37_79B1) >> (32 - log2)) as usize
+}
+
+/// The `level2` filter bit of the character whose UTF-8 encoding starts at `bytes[at]`: a hash
+/// of its last two bytes' low bits, read without decoding it (0 past the end).
+#[inline(always)]
+fn third_bit(bytes: &[u8], at: usize) -> u32 {
+    let lead = u32::from(bytes.get(at).copied().unwrap_or(0));
+    let len = match lead {
+        0..0xC0 => 1,
+        0xC0..0xE0 => 2,
+        0xE0..0xF0 => 3,
+        _ => 4,
+    };
+    let last = u32::from(bytes.get(at + len - 1).copied().unwrap_or(0));
+    (last ^ lead << 2 ^ len as u32) & 63
 }
 
 /// Little-endian reads from build.rs's tables; out of range reads give 0 ("no key"), which
@@ -155,6 +176,8 @@ impl Table {
             firsts: Box::new([]),
             seconds: Box::new([]),
             ascii_firsts: 0,
+            level2: Box::new([]),
+            level2_base: 0,
         };
         // Allocated zeroed: the pages of characters no key starts with are never written.
         let mut firsts = vec![[0u64; 8]; 0x10000];
@@ -181,6 +204,7 @@ impl Table {
             }
         }
         table.firsts = firsts.into_boxed_slice();
+        table.build_level2();
         table.seconds = seconds.into_boxed_slice();
         table.quick_reject = TABLE_PREFIXES[index].and_then(|prefixes| {
             let mut leads: Vec<u8> = prefixes.iter().map(|p| (p >> 8) as u8).collect();
@@ -193,6 +217,30 @@ impl Table {
             }
         });
         table
+    }
+
+    /// Fills `level2` for the nodes two characters deep, which breadth-first numbering puts
+    /// right after the root's children.
+    fn build_level2(&mut self) {
+        let root = self.node(0);
+        self.level2_base = root.len + 1;
+        let mut level2 = Vec::new();
+        for id in 1..=root.len {
+            let first = self.node(id);
+            for rank in 0..first.len {
+                let node = self.node(first.start + rank + 1);
+                let mut filter = 0u64;
+                for e in node.start..node.start + node.len {
+                    let (c, _) = self.edge(e as usize);
+                    let mut utf8 = [0; 4];
+                    let lead =
+                        char::from_u32(c).map_or(&[][..], |c| c.encode_utf8(&mut utf8).as_bytes());
+                    filter |= 1 << third_bit(lead, 0);
+                }
+                level2.push([node.value, filter]);
+            }
+        }
+        self.level2 = level2.into_boxed_slice();
     }
 
     /// Appends the second-character set of the first-character node `node` to `seconds` and
@@ -324,57 +372,75 @@ impl Table {
                 continue;
             }
             let (cp, len) = decode_at(bytes, pos);
-            let Some(first) = self.firsts.get(cp as usize) else {
-                // Outside the BMP: walk the trie from the root.
-                let value = self.longest_from(0, bytes, pos, 0);
-                pos = self.emit(pos, len, value, &mut on_hit);
-                continue;
-            };
-            let mut value = first[0];
-            let seconds = (first[1] >> 32) as u32;
-            if value == 0 && seconds == 0 {
-                // No key contains an IDS operator, so one can only start an unmatched unit.
-                if (0x2FF0..=0x2FFF).contains(&cp) {
-                    if let Some(ids) = ids_len(&text[pos..]) {
-                        pos += ids;
+            let value = match self.firsts.get(cp as usize) {
+                Some(first) => {
+                    if first[0] == 0 && first[1] >> 32 == 0 {
+                        // No key contains an IDS operator, so one can only start an
+                        // unmatched unit.
+                        if (0x2FF0..=0x2FFF).contains(&cp) {
+                            if let Some(ids) = ids_len(&text[pos..]) {
+                                pos += ids;
+                                continue;
+                            }
+                        }
+                        pos += len;
                         continue;
                     }
+                    self.lookup(first, bytes, pos, len)
                 }
+                // Outside the BMP: walk the trie from the root.
+                None => self.longest_from(0, bytes, pos, 0),
+            };
+            if value == 0 {
                 pos += len;
                 continue;
             }
-            if seconds != 0 && pos + len < bytes.len() {
-                let (c2, len2) = decode_at(bytes, pos + len);
-                let (word, bit) = filter_bit(c2);
-                if first[word & 7] & bit != 0 {
-                    if seconds >> SECOND_SLOT_OFFSET_BITS == SLOW_FIRST {
-                        value = self.longest_from(0, bytes, pos, 0);
-                    } else if let Some(rank) = self.second_rank(seconds, c2) {
-                        let node = first[1] as u32 + rank + 1;
-                        value = self.longest_from(node, bytes, pos + len + len2, value);
-                    }
-                }
-            }
-            pos = self.emit(pos, len, value, &mut on_hit);
+            // The group policy may pick a shorter key than the longest one: matching resumes
+            // right after what it consumed.
+            let consume = (((value >> 48) & 0x7FFF) as usize).max(1);
+            on_hit(Hit {
+                start: pos,
+                consume,
+                value,
+            });
+            pos += consume;
         }
     }
 
-    /// Reports the match `value` (0: none) at `pos`, whose character is `len` bytes long, and
-    /// returns where matching resumes.
+    /// The value of the longest key at `pos` (0: none), whose character is `len` bytes long
+    /// and has the record `first`.
     #[inline(always)]
-    fn emit(&self, pos: usize, len: usize, value: u64, on_hit: &mut impl FnMut(Hit)) -> usize {
-        if value == 0 {
-            return pos + len;
+    fn lookup(&self, first: &First, bytes: &[u8], pos: usize, len: usize) -> u64 {
+        let mut value = first[0];
+        let seconds = (first[1] >> 32) as u32;
+        if seconds == 0 || pos + len >= bytes.len() {
+            return value;
         }
-        // The group policy may pick a shorter key than the longest one: matching resumes
-        // right after what it consumed.
-        let consume = (((value >> 48) & 0x7FFF) as usize).max(1);
-        on_hit(Hit {
-            start: pos,
-            consume,
-            value,
-        });
-        pos + consume
+        let (c2, len2) = decode_at(bytes, pos + len);
+        let (word, bit) = filter_bit(c2);
+        if first[word & 7] & bit == 0 {
+            return value;
+        }
+        if seconds >> SECOND_SLOT_OFFSET_BITS == SLOW_FIRST {
+            return self.longest_from(0, bytes, pos, 0);
+        }
+        let Some(rank) = self.second_rank(seconds, c2) else {
+            return value;
+        };
+        let node = first[1] as u32 + rank + 1;
+        let at = pos + len + len2;
+        let [second_value, filter] = self
+            .level2
+            .get(node.wrapping_sub(self.level2_base) as usize)
+            .copied()
+            .unwrap_or([0, u64::MAX]);
+        if second_value != 0 {
+            value = second_value;
+        }
+        if at < bytes.len() && filter & 1 << third_bit(bytes, at) != 0 {
+            value = self.longest_from(node, bytes, at, value);
+        }
+        value
     }
 
     /// False when a byte scan proves no key occurs in `text`.
@@ -392,28 +458,14 @@ impl Table {
         })
     }
 
-    /// Calls `edit(start, end, value)` for each match that changes the text.
-    #[inline(always)]
-    fn for_each_edit(&self, text: &str, mut edit: impl FnMut(usize, usize, u64)) {
-        self.scan(text, |hit| {
-            // Entries that emit what they consume (identity mappings) are flagged at build time.
-            if hit.value >> 63 == 0 {
-                edit(hit.start, hit.start + hit.consume, hit.value);
-            }
-        });
-    }
-
     fn convert_into(&self, text: &str, out: &mut String) {
-        let mut copied = 0;
-        self.for_each_edit(text, |start, end, value| {
-            // Converted characters often come in runs: skip the empty copy between them.
-            if start > copied {
-                out.push_str(text.get(copied..start).unwrap_or(""));
-            }
-            self.push_output(value, out);
-            copied = end;
-        });
-        out.push_str(text.get(copied..).unwrap_or(""));
+        let mut writer = Writer {
+            text,
+            out,
+            copied: 0,
+        };
+        self.scan(text, |hit| writer.hit(self, hit));
+        writer.finish();
     }
 
     fn convert_cow<'a>(&self, text: &'a str) -> Cow<'a, str> {
@@ -421,22 +473,16 @@ impl Table {
             return Cow::Borrowed(text);
         }
         let mut out = String::new();
-        let mut copied = 0;
-        self.for_each_edit(text, |start, end, value| {
-            if out.capacity() == 0 {
-                out.reserve(text.len() + text.len() / 8);
-            }
-            // Converted characters often come in runs: skip the empty copy between them.
-            if start > copied {
-                out.push_str(text.get(copied..start).unwrap_or(""));
-            }
-            self.push_output(value, &mut out);
-            copied = end;
-        });
-        if out.capacity() == 0 {
+        let mut writer = Writer {
+            text,
+            out: &mut out,
+            copied: 0,
+        };
+        self.scan(text, |hit| writer.hit(self, hit));
+        if writer.copied == 0 {
             return Cow::Borrowed(text);
         }
-        out.push_str(text.get(copied..).unwrap_or(""));
+        writer.finish();
         Cow::Owned(out)
     }
 
@@ -455,6 +501,39 @@ impl Table {
         if done < text.len() {
             on_segment(&text[done..]);
         }
+    }
+}
+
+/// Builds a table's output: the text between edits, copied, and each edit's replacement.
+struct Writer<'t, 'o> {
+    text: &'t str,
+    out: &'o mut String,
+    /// The input is copied up to here (0 also means no edit yet: every edit consumes text).
+    copied: usize,
+}
+
+impl Writer<'_, '_> {
+    #[inline(always)]
+    fn hit(&mut self, table: &Table, hit: Hit) {
+        // Entries that emit what they consume (identity mappings) are flagged at build time.
+        if hit.value >> 63 != 0 {
+            return;
+        }
+        if self.copied == 0 && self.out.capacity() == 0 {
+            self.out.reserve(self.text.len() + self.text.len() / 8);
+        }
+        // Converted characters often come in runs: skip the empty copy between them.
+        if hit.start > self.copied {
+            self.out
+                .push_str(self.text.get(self.copied..hit.start).unwrap_or(""));
+        }
+        table.push_output(hit.value, self.out);
+        self.copied = hit.start + hit.consume;
+    }
+
+    fn finish(self) {
+        self.out
+            .push_str(self.text.get(self.copied..).unwrap_or(""));
     }
 }
 
