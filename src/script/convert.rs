@@ -39,16 +39,13 @@ pub(crate) struct Table {
     /// one line; only the lines of characters that occur are ever brought into the cache.
     firsts: Box<[First]>,
     /// Per first character with longer keys, a small open-addressing set of the second
-    /// characters of those keys (see `First::seconds`). Keeping each character's set together
-    /// means a text's common characters touch a few cache lines, where one global hash of
-    /// character pairs touched a new line for almost every distinct pair.
-    seconds: Box<[u32]>,
-    /// Per node two characters deep (indexed by node id minus `level2_base`): its packed
-    /// value and a 64-bit filter of its children's characters. Most positions where a
-    /// two-character prefix matches go no further, and this settles them without reading the
-    /// trie's nodes and edges, which are large and rarely in cache.
-    level2: Box<[[u64; 2]]>,
-    level2_base: u32,
+    /// characters of those keys (see `First::seconds`), each slot holding what the two-character
+    /// prefix needs (see `Second`). Keeping each character's set together means a text's common
+    /// characters touch a few cache lines, where one global hash of character pairs touched a
+    /// new line for almost every distinct pair; and most positions where a two-character prefix
+    /// matches go no further, which the slot settles without reading the trie's nodes and
+    /// edges, large arrays rarely in cache.
+    seconds: Box<[Second]>,
     /// Bit `b`: some key starts with the ASCII byte `b` (lets ASCII skip the table).
     ascii_firsts: u128,
 }
@@ -70,8 +67,12 @@ fn filter_bit(c2: u32) -> (usize, u64) {
     (word, 1 << (c2.wrapping_mul(0x85EB_CA6B) >> 26))
 }
 
-/// A second-character set slot: the character (BMP only, 0: empty slot) in the low 16 bits,
-/// the rank of its edge among the first character's children in the high 16.
+/// A second-character set slot: 0: the character (BMP only; 0: empty slot) in bits 0..16, the
+/// rank of its edge among the first character's children in bits 16..32, and a 32-bit filter
+/// of the characters that can follow the two (see `third_bit`) in bits 32..64; 1: the packed
+/// value of the two-character key (0: none).
+type Second = [u64; 2];
+
 const SECOND_SLOT_OFFSET_BITS: u32 = 26;
 
 /// `First::seconds` size log for a character whose second characters do not fit the slots (a
@@ -89,7 +90,7 @@ fn second_hash(c2: u32, log2: u32) -> usize {
     (c2.wrapping_mul(0x9E37_79B1) >> (32 - log2)) as usize
 }
 
-/// The `level2` filter bit of the character whose UTF-8 encoding starts at `bytes[at]`: a hash
+/// The `Second` filter bit of the character whose UTF-8 encoding starts at `bytes[at]`: a hash
 /// of its last two bytes' low bits, read without decoding it (0 past the end).
 #[inline(always)]
 fn third_bit(bytes: &[u8], at: usize) -> u32 {
@@ -101,7 +102,7 @@ fn third_bit(bytes: &[u8], at: usize) -> u32 {
         _ => 4,
     };
     let last = u32::from(bytes.get(at + len - 1).copied().unwrap_or(0));
-    (last ^ lead << 2 ^ len as u32) & 63
+    (last ^ lead << 2 ^ len as u32) & 31
 }
 
 /// Little-endian reads from build.rs's tables; out of range reads give 0 ("no key"), which
@@ -176,13 +177,11 @@ impl Table {
             firsts: Box::new([]),
             seconds: Box::new([]),
             ascii_firsts: 0,
-            level2: Box::new([]),
-            level2_base: 0,
         };
         // Allocated zeroed: the pages of characters no key starts with are never written.
         let mut firsts = vec![[0u64; 8]; 0x10000];
         // Slot 0 stays empty so that a character without a set can never match.
-        let mut seconds = vec![0u32];
+        let mut seconds = vec![[0u64; 2]];
         let root = table.node(0);
         for i in root.start..root.start + root.len {
             let (c, child) = table.edge(i as usize);
@@ -204,7 +203,6 @@ impl Table {
             }
         }
         table.firsts = firsts.into_boxed_slice();
-        table.build_level2();
         table.seconds = seconds.into_boxed_slice();
         table.quick_reject = TABLE_PREFIXES[index].and_then(|prefixes| {
             let mut leads: Vec<u8> = prefixes.iter().map(|p| (p >> 8) as u8).collect();
@@ -219,33 +217,9 @@ impl Table {
         table
     }
 
-    /// Fills `level2` for the nodes two characters deep, which breadth-first numbering puts
-    /// right after the root's children.
-    fn build_level2(&mut self) {
-        let root = self.node(0);
-        self.level2_base = root.len + 1;
-        let mut level2 = Vec::new();
-        for id in 1..=root.len {
-            let first = self.node(id);
-            for rank in 0..first.len {
-                let node = self.node(first.start + rank + 1);
-                let mut filter = 0u64;
-                for e in node.start..node.start + node.len {
-                    let (c, _) = self.edge(e as usize);
-                    let mut utf8 = [0; 4];
-                    let lead =
-                        char::from_u32(c).map_or(&[][..], |c| c.encode_utf8(&mut utf8).as_bytes());
-                    filter |= 1 << third_bit(lead, 0);
-                }
-                level2.push([node.value, filter]);
-            }
-        }
-        self.level2 = level2.into_boxed_slice();
-    }
-
     /// Appends the second-character set of the first-character node `node` to `seconds` and
     /// returns its `First::seconds` descriptor.
-    fn second_set(&self, node: TrieNode, seconds: &mut Vec<u32>) -> u32 {
+    fn second_set(&self, node: TrieNode, seconds: &mut Vec<Second>) -> u32 {
         // At most half full, so a miss (the usual outcome) ends after one or two probes.
         let size = (node.len as usize * 2).next_power_of_two().max(2);
         let log2 = size.trailing_zeros();
@@ -253,36 +227,47 @@ impl Table {
         if offset + size >= 1 << SECOND_SLOT_OFFSET_BITS {
             return SLOW_FIRST << SECOND_SLOT_OFFSET_BITS;
         }
-        seconds.resize(offset + size, 0);
+        seconds.resize(offset + size, [0; 2]);
         for rank in 0..node.len {
-            let (c2, _) = self.edge((node.start + rank) as usize);
+            let (c2, child) = self.edge((node.start + rank) as usize);
             if c2 == 0 || c2 >= 0x10000 || rank >= 0xFFFF {
                 seconds.truncate(offset);
                 return SLOW_FIRST << SECOND_SLOT_OFFSET_BITS;
             }
             let mut slot = second_hash(c2, log2);
-            while seconds[offset + slot] != 0 {
+            while seconds[offset + slot][0] != 0 {
                 slot = (slot + 1) & (size - 1);
             }
-            seconds[offset + slot] = c2 | rank << 16;
+            let second = self.node(child);
+            let mut filter = 0u32;
+            for e in second.start..second.start + second.len {
+                let mut utf8 = [0; 4];
+                let third = char::from_u32(self.edge(e as usize).0)
+                    .map_or(&[][..], |c| c.encode_utf8(&mut utf8).as_bytes());
+                filter |= 1 << third_bit(third, 0);
+            }
+            seconds[offset + slot] = [
+                u64::from(c2 | rank << 16) | u64::from(filter) << 32,
+                second.value,
+            ];
         }
         offset as u32 | log2 << SECOND_SLOT_OFFSET_BITS
     }
 
-    /// The rank of `c2` among the children of `first` (whose set is `seconds`, not slow).
+    /// The slot of `c2` in the second-character set `seconds` (not slow).
     #[inline(always)]
-    fn second_rank(&self, seconds: u32, c2: u32) -> Option<u32> {
+    fn second(&self, seconds: u32, c2: u32) -> Option<Second> {
         let log2 = seconds >> SECOND_SLOT_OFFSET_BITS;
         let offset = (seconds & ((1 << SECOND_SLOT_OFFSET_BITS) - 1)) as usize;
         let mask = (1usize << log2) - 1;
         let mut slot = second_hash(c2, log2);
         loop {
             let entry = *self.seconds.get(offset + slot)?;
-            if entry == 0 {
+            if entry[0] == 0 {
                 return None;
             }
-            if entry & 0xFFFF == c2 {
-                return Some(entry >> 16);
+            if entry[0] as u32 & 0xFFFF == c2 {
+                return Some(entry);
             }
             slot = (slot + 1) & mask;
         }
@@ -424,20 +409,15 @@ impl Table {
         if seconds >> SECOND_SLOT_OFFSET_BITS == SLOW_FIRST {
             return self.longest_from(0, bytes, pos, 0);
         }
-        let Some(rank) = self.second_rank(seconds, c2) else {
+        let Some([key, second_value]) = self.second(seconds, c2) else {
             return value;
         };
-        let node = first[1] as u32 + rank + 1;
-        let at = pos + len + len2;
-        let [second_value, filter] = self
-            .level2
-            .get(node.wrapping_sub(self.level2_base) as usize)
-            .copied()
-            .unwrap_or([0, u64::MAX]);
         if second_value != 0 {
             value = second_value;
         }
-        if at < bytes.len() && filter & 1 << third_bit(bytes, at) != 0 {
+        let at = pos + len + len2;
+        if at < bytes.len() && (key >> 32) & 1 << third_bit(bytes, at) != 0 {
+            let node = first[1] as u32 + (key as u32 >> 16) + 1;
             value = self.longest_from(node, bytes, at, value);
         }
         value
