@@ -402,6 +402,13 @@ impl Table {
             return value;
         }
         let (c2, len2) = decode_at(bytes, pos + len);
+        // When no longer key starts here, the next position is `c2`'s: touching its record now
+        // starts that likely cache miss before the branches below, whose mispredictions would
+        // otherwise delay it to the next iteration. `black_box` only keeps the load from
+        // being optimised away; nothing depends on it.
+        if let Some(next) = self.firsts.get(c2 as usize) {
+            std::hint::black_box(next[1]);
+        }
         let (word, bit) = filter_bit(c2);
         if first[word & 7] & bit == 0 {
             return value;
