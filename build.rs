@@ -1,5 +1,5 @@
 //! Compiles OpenCC's dictionaries (data/opencc, made by scripts/gen_opencc.py) into automata so
-//! the library needs no runtime files and starts in well under a millisecond per table.
+//! the library needs no runtime files and starts in a few milliseconds per config.
 //!
 //! Every dictionary tree of a config (a segmentation dict or one conversion step) becomes one
 //! trie over the union of its keys. OpenCC's choice at a
