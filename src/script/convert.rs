@@ -351,13 +351,20 @@ impl Table {
     fn scan(&self, text: &str, mut on_hit: impl FnMut(Hit)) {
         let bytes = text.as_bytes();
         let mut pos = 0;
+        // The character after a position, when `lookup` decoded it: (its position, code
+        // point, length). Most positions are followed by that one.
+        let mut ahead = (usize::MAX, 0, 0);
         while pos < bytes.len() {
-            let lead = bytes[pos];
-            if lead < 0x80 && self.ascii_firsts & 1 << lead == 0 {
-                pos += 1;
-                continue;
-            }
-            let (cp, len) = decode_at(bytes, pos);
+            let (cp, len) = if ahead.0 == pos {
+                (ahead.1, ahead.2)
+            } else {
+                let lead = bytes[pos];
+                if lead < 0x80 && self.ascii_firsts & 1 << lead == 0 {
+                    pos += 1;
+                    continue;
+                }
+                decode_at(bytes, pos)
+            };
             let value = match self.firsts.get(cp as usize) {
                 Some(first) => {
                     if first[0] == 0 && first[1] >> 32 == 0 {
@@ -372,7 +379,7 @@ impl Table {
                         pos += len;
                         continue;
                     }
-                    self.lookup(first, bytes, pos, len)
+                    self.lookup(first, bytes, pos, len, &mut ahead)
                 }
                 // Outside the BMP: walk the trie from the root.
                 None => self.longest_from(0, bytes, pos, 0),
@@ -396,13 +403,21 @@ impl Table {
     /// The value of the longest key at `pos` (0: none), whose character is `len` bytes long
     /// and has the record `first`.
     #[inline(always)]
-    fn lookup(&self, first: &First, bytes: &[u8], pos: usize, len: usize) -> u64 {
+    fn lookup(
+        &self,
+        first: &First,
+        bytes: &[u8],
+        pos: usize,
+        len: usize,
+        ahead: &mut (usize, u32, usize),
+    ) -> u64 {
         let mut value = first[0];
         let seconds = (first[1] >> 32) as u32;
         if seconds == 0 || pos + len >= bytes.len() {
             return value;
         }
         let (c2, len2) = decode_at(bytes, pos + len);
+        *ahead = (pos + len, c2, len2);
         // When no longer key starts here, the next position is `c2`'s: touching its record now
         // starts that likely cache miss before the branches below, whose mispredictions would
         // otherwise delay it to the next iteration. `black_box` only keeps the load from
