@@ -68,16 +68,18 @@ fn filter_bit(c2: u32) -> (usize, u64) {
     (word, 1 << (c2.wrapping_mul(0x85EB_CA6B) >> 26))
 }
 
-/// A second-character set slot: 0: the character (BMP only; 0: empty slot) in bits 0..16, the
-/// rank of its edge among the first character's children in bits 16..32, and a 32-bit filter
-/// of the characters that can follow the two (see `third_bit`) in bits 32..64; 1: the packed
-/// value of the two-character key (0: none).
+/// A second-character set slot: 0: the character (0: empty slot) in bits 0..21, the rank of
+/// its edge among the first character's children in bits 21..32, and a 32-bit filter of the
+/// characters that can follow the two (see `third_bit`) in bits 32..64; 1: the packed value
+/// of the two-character key (0: none).
 type Second = [u64; 2];
+
+const RANK_SHIFT: u32 = 21;
 
 const SECOND_SLOT_OFFSET_BITS: u32 = 26;
 
-/// `First::seconds` size log for a character whose second characters do not fit the slots (a
-/// supplementary character, or 65535 children): positions starting with it walk the trie.
+/// `First::seconds` size log for a character whose second characters do not fit the slots
+/// (more than 2047 of them): positions starting with it walk the trie.
 const SLOW_FIRST: u32 = 63;
 
 /// Packed-value flag: the low 32 bits are the one character emitted (see build.rs).
@@ -231,7 +233,7 @@ impl Table {
         seconds.resize(offset + size, [0; 2]);
         for rank in 0..node.len {
             let (c2, child) = self.edge((node.start + rank) as usize);
-            if c2 == 0 || c2 >= 0x10000 || rank >= 0xFFFF {
+            if c2 == 0 || rank >= 1 << (32 - RANK_SHIFT) {
                 seconds.truncate(offset);
                 return SLOW_FIRST << SECOND_SLOT_OFFSET_BITS;
             }
@@ -248,7 +250,7 @@ impl Table {
                 filter |= 1 << third_bit(third, 0);
             }
             seconds[offset + slot] = [
-                u64::from(c2 | rank << 16) | u64::from(filter) << 32,
+                u64::from(c2 | rank << RANK_SHIFT) | u64::from(filter) << 32,
                 second.value,
             ];
         }
@@ -267,7 +269,7 @@ impl Table {
             if entry[0] == 0 {
                 return None;
             }
-            if entry[0] as u32 & 0xFFFF == c2 {
+            if entry[0] as u32 & ((1 << RANK_SHIFT) - 1) == c2 {
                 return Some(entry);
             }
             slot = (slot + 1) & mask;
@@ -440,7 +442,7 @@ impl Table {
         }
         let at = pos + len + len2;
         if at < bytes.len() && (key >> 32) & 1 << third_bit(bytes, at) != 0 {
-            let node = first[1] as u32 + (key as u32 >> 16) + 1;
+            let node = first[1] as u32 + (key as u32 >> RANK_SHIFT) + 1;
             value = self.longest_from(node, bytes, at, value);
         }
         value
