@@ -24,52 +24,92 @@ struct TrieNode {
 
 /// One dictionary tree, resolved at build time: for each key, what OpenCC emits and how much
 /// it consumes when that key is the longest match. The trie is read in place from the
-/// binary's static data, so loading a table costs microseconds.
+/// binary's static data; loading only builds the lookup structures below (2-3 ms for
+/// the largest tables, mostly page faults of `firsts`).
 pub(crate) struct Table {
     nodes: &'static [u8],
     edges: &'static [u8],
-    /// Open-addressing hash set of the trie's second-level edges, each entry packing (first
-    /// character, second character, node): one probe replaces a binary search over the often
-    /// hundreds of children of a common first character, and settles most positions where a
-    /// longer key could start but does not. Empty when the trie is too large to pack.
-    bigrams: Box<[u64]>,
-    bigram_shift: u32,
     out: &'static str,
     /// When every key starts with one of at most three lead bytes (the CJK compatibility
     /// ideographs of the normalization step): those bytes and the keys' first two bytes, so
     /// text that cannot match is recognised by a memchr scan.
     quick_reject: Option<([u8; 3], &'static [u16])>,
-    /// Per BMP character: its node under the root (0: no key starts with it), with `MULTI`
-    /// set when longer keys start with it too. One lookup settles most positions.
-    bmp_first: Box<[u32; 0x10000]>,
-    /// For each node under the root (indexed by node id), decoded once: its packed value (the
-    /// answer at most positions) and a 128-bit filter of its children's characters (see
-    /// `second_bit`). The filter is small enough to stay in cache and spares most positions
-    /// a probe of the much larger bigram table.
-    level1: Box<[(u64, [u64; 2])]>,
+    /// Per BMP character, one cache line with what a position starting with it needs (see
+    /// `First`); all zero when no key starts with it. Indexed directly by code point so that
+    /// the common case costs one memory access, and sized to a cache line so that access is
+    /// one line; only the lines of characters that occur are ever brought into the cache.
+    firsts: Box<[First]>,
+    /// Per first character with longer keys, a small open-addressing set of the second
+    /// characters of those keys (see `First::seconds`), each slot holding what the two-character
+    /// prefix needs (see `Second`). Keeping each character's set together means a text's common
+    /// characters touch a few cache lines, where one global hash of character pairs touched a
+    /// new line for almost every distinct pair; and most positions where a two-character prefix
+    /// matches go no further, which the slot settles without reading the trie's nodes and
+    /// edges, large arrays rarely in cache.
+    seconds: Box<[Second]>,
+    /// Bit `c` (of 65536): some key starts with the BMP character `c`. 8 KiB that stay in
+    /// cache, consulted before `firsts`: text a table mostly passes over (the small regional
+    /// tables, a Traditional step on Simplified text) then never reads `firsts`, whose
+    /// untouched pages would each cost a TLB miss (tw2sp on Simplified text lost 10% without
+    /// it; s2t does not measurably change).
+    first_bits: Box<[u64; 1024]>,
 }
 
-const MULTI: u32 = 1 << 31;
+/// The first character of some keys, as `[u64; 8]` (so the table can be allocated zeroed):
+/// 0: packed value of the one-character key (0: none; see build.rs for the packing);
+/// 1: low half: the trie's edge index of the character's first child (the child reached by
+/// its `rank`-th edge is node `children + rank + 1`: build.rs numbers nodes breadth-first, so
+/// node `k + 1` is the target of edge `k`); high half: offset of its second-character set in
+/// `seconds` (low 26 bits) and the base-2 log of the set's size (high 6 bits; 0: no longer
+/// key starts with this character);
+/// 2..8: a 384-bit filter of those second characters (see `filter_bit`). It rejects most
+/// positions where a longer key could start but does not, without touching another line.
+type First = [u64; 8];
+
+#[inline(always)]
+fn filter_bit(c2: u32) -> (usize, u64) {
+    let word = 2 + ((u64::from(c2.wrapping_mul(0x9E37_79B1)) * 6) >> 32) as usize;
+    (word, 1 << (c2.wrapping_mul(0x85EB_CA6B) >> 26))
+}
+
+/// A second-character set slot: 0: the character (0: empty slot) in bits 0..21, the rank of
+/// its edge among the first character's children in bits 21..32, and a 32-bit filter of the
+/// characters that can follow the two (see `third_bit`) in bits 32..64; 1: the packed value
+/// of the two-character key (0: none).
+type Second = [u64; 2];
+
+const RANK_SHIFT: u32 = 21;
+
+const SECOND_SLOT_OFFSET_BITS: u32 = 26;
+
+/// `First::seconds` size log for a character whose second characters do not fit the slots
+/// (more than 2047 of them): positions starting with it walk the trie.
+const SLOW_FIRST: u32 = 63;
+
+/// Packed-value flag: the low 32 bits are the one character emitted (see build.rs).
+const SINGLE_CHAR: u64 = 1 << 47;
+
 const NODE_BYTES: usize = 16;
 const EDGE_BYTES: usize = 8;
 
-/// Node ids that fit in a bigram entry (the low 22 bits).
-const BIGRAM_NODE_BITS: u32 = 22;
-
 #[inline(always)]
-fn bigram_key(c1: u32, c2: u32) -> u64 {
-    u64::from(c1) << 21 | u64::from(c2)
+fn second_hash(c2: u32, log2: u32) -> usize {
+    (c2.wrapping_mul(0x9E37_79B1) >> (32 - log2)) as usize
 }
 
+/// The `Second` filter bit of the character whose UTF-8 encoding starts at `bytes[at]`: a hash
+/// of its last two bytes' low bits, read without decoding it (0 past the end).
 #[inline(always)]
-fn bigram_slot(key: u64, shift: u32) -> usize {
-    (key.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> shift) as usize
-}
-
-#[inline(always)]
-fn second_bit(c2: u32) -> (usize, u64) {
-    let h = c2.wrapping_mul(0x9E37_79B1);
-    ((h >> 31) as usize, 1 << ((h >> 25) & 63))
+fn third_bit(bytes: &[u8], at: usize) -> u32 {
+    let lead = u32::from(bytes.get(at).copied().unwrap_or(0));
+    let len = match lead {
+        0..0xC0 => 1,
+        0xC0..0xE0 => 2,
+        0xE0..0xF0 => 3,
+        _ => 4,
+    };
+    let last = u32::from(bytes.get(at + len - 1).copied().unwrap_or(0));
+    (last ^ lead << 2 ^ len as u32) & 31
 }
 
 /// Little-endian reads from build.rs's tables; out of range reads give 0 ("no key"), which
@@ -115,6 +155,15 @@ fn decode_at(bytes: &[u8], pos: usize) -> (u32, usize) {
     }
 }
 
+/// `decode_at` with ASCII first.
+#[inline(always)]
+fn decode_or_ascii(bytes: &[u8], pos: usize) -> (u32, usize) {
+    match bytes[pos] {
+        lead @ 0..0x80 => (u32::from(lead), 1),
+        _ => decode_at(bytes, pos),
+    }
+}
+
 fn table(index: usize) -> &'static Table {
     static TABLES: [OnceLock<Table>; TABLE_COUNT] = [const { OnceLock::new() }; TABLE_COUNT];
     TABLES[index].get_or_init(|| Table::load(index))
@@ -139,38 +188,36 @@ impl Table {
         let mut table = Table {
             nodes: split(nodes_at, node_count * NODE_BYTES),
             edges: split(edges_at, edge_count * EDGE_BYTES),
-            bigrams: Box::new([]),
-            bigram_shift: 64,
             out: TABLE_OUT[index],
             quick_reject: None,
-            level1: Box::new([]),
-            bmp_first: match vec![0; 0x10000].into_boxed_slice().try_into() {
-                Ok(array) => array,
-                Err(_) => unreachable!("a 0x10000-element slice converts to a 0x10000 array"),
-            },
+            firsts: Box::new([]),
+            seconds: Box::new([]),
+            first_bits: Box::new([0; 1024]),
         };
+        // Allocated zeroed: the pages of characters no key starts with are never written.
+        let mut firsts = vec![[0u64; 8]; 0x10000];
+        // Slot 0 stays empty so that a character without a set can never match.
+        let mut seconds = vec![[0u64; 2]];
         let root = table.node(0);
-        let mut level1 = Vec::new();
         for i in root.start..root.start + root.len {
             let (c, child) = table.edge(i as usize);
-            let multi = table.node(child).len > 0;
-            let id = child as usize;
-            if level1.len() <= id {
-                level1.resize(id + 1, (0, [0; 2]));
-            }
+            let Some(first) = firsts.get_mut(c as usize) else {
+                continue; // Outside the BMP: looked up in the trie (see `scan`).
+            };
+            table.first_bits[(c as usize >> 6) & 1023] |= 1 << (c & 63);
             let node = table.node(child);
-            let mut filter = [0; 2];
-            for j in node.start..node.start + node.len {
-                let (word, bit) = second_bit(table.edge(j as usize).0);
-                filter[word] |= bit;
-            }
-            level1[id] = (node.value, filter);
-            if let Some(slot) = table.bmp_first.get_mut(c as usize) {
-                *slot = child | if multi { MULTI } else { 0 };
+            first[0] = node.value;
+            if node.len > 0 {
+                let set = table.second_set(node, &mut seconds);
+                first[1] = u64::from(node.start) | u64::from(set) << 32;
+                for j in node.start..node.start + node.len {
+                    let (word, bit) = filter_bit(table.edge(j as usize).0);
+                    first[word] |= bit;
+                }
             }
         }
-        table.level1 = level1.into_boxed_slice();
-        table.build_bigrams();
+        table.firsts = firsts.into_boxed_slice();
+        table.seconds = seconds.into_boxed_slice();
         table.quick_reject = TABLE_PREFIXES[index].and_then(|prefixes| {
             let mut leads: Vec<u8> = prefixes.iter().map(|p| (p >> 8) as u8).collect();
             leads.dedup();
@@ -184,54 +231,57 @@ impl Table {
         table
     }
 
-    fn build_bigrams(&mut self) {
-        let root = self.node(0);
-        let mut entries = Vec::new();
-        for i in root.start..root.start + root.len {
-            let (c1, n1) = self.edge(i as usize);
-            let first = self.node(n1);
-            for j in first.start..first.start + first.len {
-                let (c2, n2) = self.edge(j as usize);
-                if n2 >= 1 << BIGRAM_NODE_BITS {
-                    return; // Too large to pack: every lookup falls back to the trie.
-                }
-                entries.push(bigram_key(c1, c2) << BIGRAM_NODE_BITS | u64::from(n2));
-            }
+    /// Appends the second-character set of the first-character node `node` to `seconds` and
+    /// returns its `First::seconds` descriptor.
+    fn second_set(&self, node: TrieNode, seconds: &mut Vec<Second>) -> u32 {
+        // At most half full, so a miss (the usual outcome) ends after one or two probes.
+        let size = (node.len as usize * 2).next_power_of_two().max(2);
+        let log2 = size.trailing_zeros();
+        let offset = seconds.len();
+        if offset + size >= 1 << SECOND_SLOT_OFFSET_BITS {
+            return SLOW_FIRST << SECOND_SLOT_OFFSET_BITS;
         }
-        // Between a third and three quarters full: a miss usually ends after one or two
-        // probes, and the table stays small enough to mostly live in cache.
-        let slots = (entries.len() + entries.len() / 3)
-            .next_power_of_two()
-            .max(16);
-        let shift = 64 - slots.trailing_zeros();
-        let mut bigrams = vec![0u64; slots].into_boxed_slice();
-        for entry in entries {
-            let mut slot = bigram_slot(entry >> BIGRAM_NODE_BITS, shift);
-            while bigrams[slot] != 0 {
-                slot = (slot + 1) & (slots - 1);
+        seconds.resize(offset + size, [0; 2]);
+        for rank in 0..node.len {
+            let (c2, child) = self.edge((node.start + rank) as usize);
+            if c2 == 0 || rank >= 1 << (32 - RANK_SHIFT) {
+                seconds.truncate(offset);
+                return SLOW_FIRST << SECOND_SLOT_OFFSET_BITS;
             }
-            bigrams[slot] = entry;
+            let mut slot = second_hash(c2, log2);
+            while seconds[offset + slot][0] != 0 {
+                slot = (slot + 1) & (size - 1);
+            }
+            let second = self.node(child);
+            let mut filter = 0u32;
+            for e in second.start..second.start + second.len {
+                let mut utf8 = [0; 4];
+                let third = char::from_u32(self.edge(e as usize).0)
+                    .map_or(&[][..], |c| c.encode_utf8(&mut utf8).as_bytes());
+                filter |= 1 << third_bit(third, 0);
+            }
+            seconds[offset + slot] = [
+                u64::from(c2 | rank << RANK_SHIFT) | u64::from(filter) << 32,
+                second.value,
+            ];
         }
-        self.bigrams = bigrams;
-        self.bigram_shift = shift;
+        offset as u32 | log2 << SECOND_SLOT_OFFSET_BITS
     }
 
-    /// The trie node of the two-character prefix `c1 c2`, if some key starts with it.
+    /// The slot of `c2` in the second-character set `seconds` (not slow).
     #[inline(always)]
-    fn bigram_child(&self, first_node: u32, c1: u32, c2: u32) -> Option<u32> {
-        if self.bigrams.is_empty() {
-            return self.child(first_node, c2);
-        }
-        let key = bigram_key(c1, c2);
-        let mask = self.bigrams.len() - 1;
-        let mut slot = bigram_slot(key, self.bigram_shift);
+    fn second(&self, seconds: u32, c2: u32) -> Option<Second> {
+        let log2 = seconds >> SECOND_SLOT_OFFSET_BITS;
+        let offset = (seconds & ((1 << SECOND_SLOT_OFFSET_BITS) - 1)) as usize;
+        let mask = (1usize << log2) - 1;
+        let mut slot = second_hash(c2, log2);
         loop {
-            let entry = *self.bigrams.get(slot)?;
-            if entry == 0 {
+            let entry = *self.seconds.get(offset + slot)?;
+            if entry[0] == 0 {
                 return None;
             }
-            if entry >> BIGRAM_NODE_BITS == key {
-                return Some((entry & ((1 << BIGRAM_NODE_BITS) - 1)) as u32);
+            if entry[0] as u32 & ((1 << RANK_SHIFT) - 1) == c2 {
+                return Some(entry);
             }
             slot = (slot + 1) & mask;
         }
@@ -268,10 +318,19 @@ impl Table {
         None
     }
 
-    fn output(&self, value: u64) -> &'static str {
-        let start = (value & 0xFFFF_FFFF) as usize;
-        let len = ((value >> 32) & 0xFFFF) as usize;
-        self.out.get(start..start + len).unwrap_or("")
+    /// Appends what the key with packed `value` emits.
+    #[inline(always)]
+    fn push_output(&self, value: u64, out: &mut String) {
+        let low = (value & 0xFFFF_FFFF) as u32;
+        if value & SINGLE_CHAR != 0 {
+            // build.rs only packs valid characters here.
+            if let Some(c) = char::from_u32(low) {
+                out.push(c);
+            }
+        } else {
+            let len = ((value >> 32) & 0xFF) as usize;
+            out.push_str(self.out.get(low as usize..low as usize + len).unwrap_or(""));
+        }
     }
 
     /// The value of the longest key that is the prefix ending at `node` or extends it with
@@ -301,63 +360,98 @@ impl Table {
 
     /// Calls `on_hit` for every dictionary match OpenCC makes in `text`, in order: maximum
     /// forward matching, one character (or one complete IDS) at a time where nothing matches.
+    #[inline(always)]
     fn scan(&self, text: &str, mut on_hit: impl FnMut(Hit)) {
         let bytes = text.as_bytes();
         let mut pos = 0;
+        // The character after a position, when `lookup` decoded it: (its position, code
+        // point, length). Most positions are followed by that one.
+        let mut ahead = (usize::MAX, 0, 0);
         while pos < bytes.len() {
-            let lead = bytes[pos];
-            if lead < 0x80 && self.bmp_first[usize::from(lead)] == 0 {
-                pos += 1;
-                continue;
-            }
-            let (cp, len) = decode_at(bytes, pos);
-            let first = match self.bmp_first.get(cp as usize) {
-                Some(&first) => first,
-                None => self
-                    .child(0, cp)
-                    .map_or(0, |n| n | if self.node(n).len > 0 { MULTI } else { 0 }),
+            let (mut cp, mut len) = if ahead.0 == pos {
+                (ahead.1, ahead.2)
+            } else {
+                decode_or_ascii(bytes, pos)
             };
-            if first == 0 {
+            // Characters that start no key, in a loop of their own: in most tables they are
+            // most of the text.
+            while cp < 0x10000 && self.first_bits[(cp as usize >> 6) & 1023] & 1 << (cp & 63) == 0 {
                 // No key contains an IDS operator, so one can only start an unmatched unit.
-                if (0x2FF0..=0x2FFF).contains(&cp) {
-                    if let Some(ids) = ids_len(&text[pos..]) {
-                        pos += ids;
-                        continue;
-                    }
+                let ids = (0x2FF0..=0x2FFF)
+                    .contains(&cp)
+                    .then(|| ids_len(text.get(pos..).unwrap_or("")))
+                    .flatten();
+                pos += ids.unwrap_or(len);
+                if pos >= bytes.len() {
+                    return;
                 }
+                (cp, len) = decode_or_ascii(bytes, pos);
+            }
+            let value = match self.firsts.get(cp as usize) {
+                Some(first) => self.lookup(first, bytes, pos, len, &mut ahead),
+                // Outside the BMP: walk the trie from the root.
+                None => self.longest_from(0, bytes, pos, 0),
+            };
+            if value == 0 {
                 pos += len;
                 continue;
             }
-            let node = first & !MULTI;
-            let (mut value, filter) = match self.level1.get(node as usize) {
-                Some(&entry) => entry,
-                None => (self.node(node).value, [u64::MAX; 2]),
-            };
-            if first & MULTI != 0 && pos + len < bytes.len() {
-                let (c2, len2) = decode_at(bytes, pos + len);
-                // A clear filter bit proves no key starts with these two characters.
-                let (word, bit) = second_bit(c2);
-                if filter[word & 1] & bit != 0 {
-                    if let Some(second) = self.bigram_child(node, cp, c2) {
-                        value = self.longest_from(second, bytes, pos + len + len2, value);
-                    }
-                }
-            }
-            match Some(value).filter(|&v| v != 0) {
-                Some(value) => {
-                    // The group policy may pick a shorter key than the longest one: matching
-                    // resumes right after what it consumed.
-                    let consume = (((value >> 48) & 0x7FFF) as usize).max(1);
-                    on_hit(Hit {
-                        start: pos,
-                        consume,
-                        value,
-                    });
-                    pos += consume;
-                }
-                None => pos += len,
-            }
+            // The group policy may pick a shorter key than the longest one: matching resumes
+            // right after what it consumed.
+            let consume = (((value >> 48) & 0x7FFF) as usize).max(1);
+            on_hit(Hit {
+                start: pos,
+                consume,
+                value,
+            });
+            pos += consume;
         }
+    }
+
+    /// The value of the longest key at `pos` (0: none), whose character is `len` bytes long
+    /// and has the record `first`.
+    #[inline(always)]
+    fn lookup(
+        &self,
+        first: &First,
+        bytes: &[u8],
+        pos: usize,
+        len: usize,
+        ahead: &mut (usize, u32, usize),
+    ) -> u64 {
+        let mut value = first[0];
+        let seconds = (first[1] >> 32) as u32;
+        if seconds == 0 || pos + len >= bytes.len() {
+            return value;
+        }
+        let (c2, len2) = decode_at(bytes, pos + len);
+        *ahead = (pos + len, c2, len2);
+        // When no longer key starts here, the next position is `c2`'s: touching its record now
+        // starts that likely cache miss before the branches below, whose mispredictions would
+        // otherwise delay it to the next iteration. `black_box` only keeps the load from
+        // being optimised away; nothing depends on it.
+        if let Some(next) = self.firsts.get(c2 as usize) {
+            std::hint::black_box(next[1]);
+        }
+        let (word, bit) = filter_bit(c2);
+        if first[word & 7] & bit == 0 {
+            return value;
+        }
+        if seconds >> SECOND_SLOT_OFFSET_BITS == SLOW_FIRST {
+            return self.longest_from(0, bytes, pos, 0);
+        }
+        let Some([key, second_value]) = self.second(seconds, c2) else {
+            return value;
+        };
+        if second_value != 0 {
+            value = second_value;
+        }
+        let at = pos + len + len2;
+        if at < bytes.len() && (key >> 32) & 1 << third_bit(bytes, at) != 0 {
+            let node = first[1] as u32 + (key as u32 >> RANK_SHIFT) + 1;
+            value = self.longest_from(node, bytes, at, value);
+        }
+        value
     }
 
     /// False when a byte scan proves no key occurs in `text`.
@@ -375,51 +469,32 @@ impl Table {
         })
     }
 
-    /// Calls `edit(start, end, replacement)` for each match that changes the text.
-    fn for_each_edit(&self, text: &str, mut edit: impl FnMut(usize, usize, &str)) {
-        self.scan(text, |hit| {
-            // Entries that emit what they consume (identity mappings) are flagged at build time.
-            if hit.value >> 63 == 0 {
-                edit(hit.start, hit.start + hit.consume, self.output(hit.value));
-            }
-        });
-    }
-
     fn convert_into(&self, text: &str, out: &mut String) {
-        let mut copied = 0;
-        self.for_each_edit(text, |start, end, replacement| {
-            // Converted characters often come in runs: skip the empty copy between them.
-            if start > copied {
-                out.push_str(&text[copied..start]);
-            }
-            out.push_str(replacement);
-            copied = end;
-        });
-        out.push_str(&text[copied..]);
+        let mut writer = Writer {
+            text,
+            out,
+            copied: 0,
+        };
+        self.scan(text, |hit| writer.hit(self, hit));
+        writer.finish();
     }
 
     fn convert_cow<'a>(&self, text: &'a str) -> Cow<'a, str> {
         if !self.may_match(text) {
             return Cow::Borrowed(text);
         }
-        let mut out: Option<String> = None;
-        let mut copied = 0;
-        self.for_each_edit(text, |start, end, replacement| {
-            let buf = out.get_or_insert_with(|| String::with_capacity(text.len() + text.len() / 8));
-            // Converted characters often come in runs: skip the empty copy between them.
-            if start > copied {
-                buf.push_str(&text[copied..start]);
-            }
-            buf.push_str(replacement);
-            copied = end;
-        });
-        match out {
-            Some(mut buf) => {
-                buf.push_str(&text[copied..]);
-                Cow::Owned(buf)
-            }
-            None => Cow::Borrowed(text),
+        let mut out = String::new();
+        let mut writer = Writer {
+            text,
+            out: &mut out,
+            copied: 0,
+        };
+        self.scan(text, |hit| writer.hit(self, hit));
+        if writer.copied == 0 {
+            return Cow::Borrowed(text);
         }
+        writer.finish();
+        Cow::Owned(out)
     }
 
     /// OpenCC's maximum-matching segmentation: each match is a segment, and each run of
@@ -437,6 +512,39 @@ impl Table {
         if done < text.len() {
             on_segment(&text[done..]);
         }
+    }
+}
+
+/// Builds a table's output: the text between edits, copied, and each edit's replacement.
+struct Writer<'t, 'o> {
+    text: &'t str,
+    out: &'o mut String,
+    /// The input is copied up to here (0 also means no edit yet: every edit consumes text).
+    copied: usize,
+}
+
+impl Writer<'_, '_> {
+    #[inline(always)]
+    fn hit(&mut self, table: &Table, hit: Hit) {
+        // Entries that emit what they consume (identity mappings) are flagged at build time.
+        if hit.value >> 63 != 0 {
+            return;
+        }
+        if self.copied == 0 && self.out.capacity() == 0 {
+            self.out.reserve(self.text.len() + self.text.len() / 8);
+        }
+        // Converted characters often come in runs: skip the empty copy between them.
+        if hit.start > self.copied {
+            self.out
+                .push_str(self.text.get(self.copied..hit.start).unwrap_or(""));
+        }
+        table.push_output(hit.value, self.out);
+        self.copied = hit.start + hit.consume;
+    }
+
+    fn finish(self) {
+        self.out
+            .push_str(self.text.get(self.copied..).unwrap_or(""));
     }
 }
 
@@ -624,6 +732,81 @@ mod tests {
             "⿰發",
             "an incomplete IDS converts normally"
         );
+    }
+
+    /// Every key of `t`, by a walk of its trie.
+    fn keys(t: &Table) -> Vec<String> {
+        let mut keys = Vec::new();
+        let mut stack = vec![(0u32, String::new())];
+        while let Some((id, key)) = stack.pop() {
+            let node = t.node(id);
+            if node.value != 0 {
+                keys.push(key.clone());
+            }
+            for e in node.start..node.start + node.len {
+                let (c, child) = t.edge(e as usize);
+                let mut longer = key.clone();
+                longer.extend(char::from_u32(c));
+                stack.push((child, longer));
+            }
+        }
+        keys
+    }
+
+    /// The lookups of `scan` (per-character records, second-character filters and sets) are
+    /// shortcuts for the plain trie walk: on text made of every key, cut keys and keys whose
+    /// characters are recombined, both must find the same matches.
+    #[test]
+    fn fast_lookups_agree_with_the_trie_walk() {
+        let mut rng = 0x2545_F491_4F6C_DD1Du64;
+        let mut next = |n: usize| {
+            rng ^= rng << 13;
+            rng ^= rng >> 7;
+            rng ^= rng << 17;
+            (rng % n as u64) as usize
+        };
+        for index in 0..TABLE_COUNT {
+            let t = table(index);
+            let keys = keys(t);
+            let mut text = String::new();
+            for key in &keys {
+                let chars: Vec<char> = key.chars().collect();
+                let other: Vec<char> = keys[next(keys.len())].chars().collect();
+                text.push_str(key);
+                // A cut key, then a key's first character followed by another key's second.
+                text.extend(&chars[..next(chars.len()) + 1]);
+                text.push(chars[0]);
+                text.extend(other.get(1).or(other.first()));
+                if next(8) == 0 {
+                    text.push_str(if next(2) == 0 { " a\n" } else { "\u{20000}⿰" });
+                }
+            }
+            let mut fast = Vec::new();
+            t.scan(&text, |h| fast.push((h.start, h.consume, h.value)));
+            let (bytes, mut pos, mut slow) = (text.as_bytes(), 0, Vec::new());
+            while pos < bytes.len() {
+                let (cp, len) = decode_at(bytes, pos);
+                let value = t.longest_from(0, bytes, pos, 0);
+                if value != 0 {
+                    let consume = ((value >> 48) & 0x7FFF) as usize;
+                    slow.push((pos, consume, value));
+                    pos += consume;
+                } else if let Some(ids) = (0x2FF0..=0x2FFF)
+                    .contains(&cp)
+                    .then(|| ids_len(&text[pos..]))
+                    .flatten()
+                {
+                    pos += ids;
+                } else {
+                    pos += len;
+                }
+            }
+            assert!(slow.len() >= keys.len(), "table {index}: every key matches");
+            assert!(
+                fast == slow,
+                "table {index}: fast scan differs from the trie walk"
+            );
+        }
     }
 
     #[test]

@@ -87,7 +87,7 @@ impl std::fmt::Display for Config {
     }
 }
 
-/// The converter for `config`, built on first use (about a millisecond) and shared by all
+/// The converter for `config`, built on first use (a few milliseconds) and shared by all
 /// threads afterwards.
 pub fn converter(config: Config) -> &'static Converter {
     const N: usize = Config::ALL.len();
