@@ -13,9 +13,10 @@ use crate::rule::{Change, LineEnding, Rule, RuleConfig, RULES};
 
 /// Bytes read per chunk.
 const CHUNK: usize = 64 * 1024;
-/// A line longer than this is cut (at a sentence end or space if one is near) so that
-/// memory stays bounded on 10 MB lines without a newline.
-const MAX_BLOCK: usize = 1024 * 1024;
+/// A line longer than this is cut (at a sentence end, space or ASCII punctuation if one is
+/// near) so that the work memory of every rule (the mojibake search keeps an atom per
+/// character) stays bounded on 10 MB lines without a newline.
+const MAX_BLOCK: usize = 256 * 1024;
 
 /// Parse `--rules` and `--skip`. `None`, `default` and `all` mean the default set; `none`
 /// means no rule. The result is in pipeline order whatever order the names were given in.
@@ -301,9 +302,16 @@ fn block_cut(buf: &str, eof: bool) -> Option<usize> {
     // One very long line: prefer to cut after a sentence end or a space in the last 64 KiB.
     let tail_start = floor_char_boundary(buf, buf.len() - CHUNK);
     let tail = &buf[tail_start..];
+    // Else after ASCII punctuation or a digit: bytes 21–3F are never inside a UTF-8, GBK or
+    // Big5 sequence, so even a garbled line is not cut through a character's bytes.
     let cut = tail
         .rfind(['。', '！', '？', ' '])
         .map(|i| tail_start + i + tail[i..].chars().next().map_or(1, char::len_utf8))
+        .or_else(|| {
+            tail.bytes()
+                .rposition(|b| (0x21..=0x3F).contains(&b))
+                .map(|i| tail_start + i + 1)
+        })
         .unwrap_or_else(|| floor_char_boundary(buf, buf.len()));
     // Never between the CR and LF of a CRLF: each half would count as a line ending.
     if cut == buf.len() && cut > 1 && buf.ends_with('\r') {
