@@ -319,6 +319,10 @@ pub fn encode_str(enc: Enc, s: &str) -> Option<Vec<u8>> {
 /// replaced) become U+FFFD, one per three lost bytes in a row (a CJK character in UTF-8), as
 /// the span repair does. The text and whether anything was lost; None on an invalid sequence.
 pub fn decode_lossy(enc: Enc, b: &[u8]) -> Option<(String, bool)> {
+    // Nothing lost: UTF-8 is validated in bulk (the common case for whole garbled lines).
+    if enc == Enc::Utf8 && !b.contains(&WILD) {
+        return std::str::from_utf8(b).ok().map(|s| (s.to_owned(), false));
+    }
     let mut out = String::with_capacity(b.len() + b.len() / 2);
     let (mut i, mut lost, mut any) = (0, 0usize, false);
     while i < b.len() {

@@ -557,7 +557,10 @@ fn whole_line(line: &str, latin: bool, cjk: bool) -> Option<(String, Vec<Edit>)>
     }
     // What was lost cannot be garbled again; the rest was decoded strictly.
     if !lossy {
-        let back = codec::encode_str(chain.writer, &fixed)?;
+        let back = match chain.writer {
+            Enc::Utf8 => std::borrow::Cow::Borrowed(fixed.as_bytes()),
+            w => std::borrow::Cow::Owned(codec::encode_str(w, &fixed)?),
+        };
         if codec::decode_str(chain.reader, &back, cp1252).as_deref() != Some(line) {
             return None;
         }
