@@ -97,7 +97,25 @@ fn line_edits(text: &str, ls: usize, le: usize, out: &mut Vec<(usize, usize, &'s
         .map(|(i, c)| (ls + i, as_nfc_leaves_it(c)))
         .collect();
     let at = |k: usize| chars.get(k).map(|&(_, c)| c);
-    let before = |k: usize| if k == 0 { None } else { at(k - 1) };
+    // The neighbours a mark is judged by are base characters: combining marks belong to the
+    // character before them, and nfc may reorder a run of them (so the first one after a mark
+    // is not stable from one run to the next).
+    let mark = |c: char| unicode_normalization::char::is_combining_mark(c);
+    let before = |k: usize| {
+        chars[..k.min(chars.len())]
+            .iter()
+            .rev()
+            .map(|&(_, c)| c)
+            .find(|&c| !mark(c))
+    };
+    let after = |k: usize| {
+        chars
+            .get(k..)
+            .unwrap_or(&[])
+            .iter()
+            .map(|&(_, c)| c)
+            .find(|&c| !mark(c))
+    };
     let end_of = |k: usize| chars.get(k + 1).map_or(le, |&(p, _)| p);
 
     brackets(&chars, le, out);
@@ -108,7 +126,7 @@ fn line_edits(text: &str, ls: usize, le: usize, out: &mut Vec<(usize, usize, &'s
         let (p, c) = chars[k];
         match c {
             ',' | ':' | ';' => {
-                let (l, r) = (before(k), at(k + 1));
+                let (l, r) = (before(k), after(k + 1));
                 if convert_mark(l, r) {
                     let to = match c {
                         ',' => "，",
@@ -125,7 +143,7 @@ fn line_edits(text: &str, ls: usize, le: usize, out: &mut Vec<(usize, usize, &'s
                 while j < chars.len() && j - k < 3 && matches!(at(j), Some('!' | '?')) {
                     j += 1;
                 }
-                let (l, r) = (before(k), at(j));
+                let (l, r) = (before(k), after(j));
                 if j - k < 3 && convert_mark(l, r) {
                     for m in k..j {
                         let to = if chars[m].1 == '!' { "！" } else { "？" };
@@ -144,7 +162,7 @@ fn line_edits(text: &str, ls: usize, le: usize, out: &mut Vec<(usize, usize, &'s
                 while j < chars.len() && at(j) == Some('.') {
                     j += 1;
                 }
-                let (l, r) = (before(k), at(j));
+                let (l, r) = (before(k), after(j));
                 let n = j - k;
                 if (3..=6).contains(&n)
                     && (strong(l)
@@ -162,7 +180,7 @@ fn line_edits(text: &str, ls: usize, le: usize, out: &mut Vec<(usize, usize, &'s
                 while j < chars.len() && at(j) == Some('-') {
                     j += 1;
                 }
-                let (l, r) = (before(k), at(j));
+                let (l, r) = (before(k), after(j));
                 if j - k == 2 && (strong(l) || shared(l)) && (strong(r) || shared(r)) {
                     out.push((p, end_of(j - 1), "——"));
                 }
