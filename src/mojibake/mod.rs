@@ -379,6 +379,11 @@ fn preferred(line: &str, latin: bool, cjk: bool) -> Option<Chain> {
 /// Candidate single-chain repairs of `line`, best first.
 fn passes(line: &str) -> Vec<(f32, Vec<Span>)> {
     let (latin, cjk) = triage(line);
+    passes_for(line, latin, cjk)
+}
+
+/// [`passes`] for a line already triaged.
+fn passes_for(line: &str, latin: bool, cjk: bool) -> Vec<(f32, Vec<Span>)> {
     if !latin && !cjk {
         return Vec::new();
     }
@@ -600,22 +605,28 @@ fn whole_line(line: &str, latin: bool, cjk: bool) -> Option<(String, Vec<Edit>)>
     Some((fixed, vec![edit]))
 }
 
-/// Repair one line (without its newline): the new line and the edited regions.
-fn fix_line(line: &str) -> Option<(String, Vec<Edit>)> {
+/// Repair one line (without its newline): the new line, the edited regions, and whether the
+/// new line is known to need no further round (the whole-line path checks that itself).
+fn fix_line(line: &str) -> Option<(String, Vec<Edit>, bool)> {
     let (latin, cjk) = triage(line);
     if !latin && !cjk {
         return None;
     }
-    if let Some(done) = whole_line(line, latin, cjk) {
-        return Some(done);
+    if let Some((fixed, edits)) = whole_line(line, latin, cjk) {
+        return Some((fixed, edits, true));
     }
+    span_repair(line, latin, cjk).map(|(fixed, edits)| (fixed, edits, false))
+}
+
+/// The span-level search for a triaged line.
+fn span_repair(line: &str, latin: bool, cjk: bool) -> Option<(String, Vec<Edit>)> {
     // A first step can look worse than another chain and still be right, when a second step
     // follows (double UTF-8 is Latin-1 letters after the first step): judge each first step
     // by the line it leads to after the second.
     let mut best: Option<(f32, Vec<Span>, String, Vec<Span>)> = None;
     // The two best first steps are enough: a right first step that is not among them would
     // need two wrong chains to both beat it.
-    let cands = passes(line);
+    let cands = passes_for(line, latin, cjk);
     // With one candidate there is nothing to compare its score with.
     let alone = cands.len() == 1;
     for (rank, (_, first)) in cands.into_iter().take(2).enumerate() {
@@ -751,13 +762,17 @@ const MAX_ROUNDS: usize = 4;
 
 /// [`fix_line`] repeated until the line stops changing, edits kept in the line's own offsets.
 fn fix_line_fully(line: &str) -> Option<(String, Vec<Edit>)> {
-    let (mut cur, mut edits) = fix_line(line)?;
+    let (mut cur, mut edits, mut settled) = fix_line(line)?;
     for _ in 1..MAX_ROUNDS {
-        let Some((next, more)) = fix_line(&cur) else {
+        if settled {
+            break;
+        }
+        let Some((next, more, done)) = fix_line(&cur) else {
             break;
         };
         edits = compose(&edits, &more);
         cur = next;
+        settled = done;
     }
     Some((cur, edits))
 }
