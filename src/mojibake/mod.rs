@@ -179,6 +179,8 @@ const JUMBLE_UNIGRAM: f32 = -8.0;
 const LATIN: u16 = 1;
 const CJK: u16 = 2;
 const HAN: u16 = 4;
+/// Not NFC-stable: nfc (which runs after this rule) may change the character.
+const UNSTABLE: u16 = 8;
 const COST_SHIFT: u32 = 8;
 
 type ClassTable = [u16; 0x10000];
@@ -205,6 +207,11 @@ fn class_of_char(c: char) -> u16 {
     if model::is_han(c) {
         let cost = (-model::unigram(c) * 10.0).round().clamp(0.0, 255.0) as u16;
         k |= HAN | cost << COST_SHIFT;
+    }
+    if unicode_normalization::is_nfc_quick(std::iter::once(c))
+        != unicode_normalization::IsNormalized::Yes
+    {
+        k |= UNSTABLE;
     }
     k
 }
@@ -252,6 +259,13 @@ impl Iterator for Classes<'_> {
 /// Every line of the input comes through here, so this is one pass over the bytes with one
 /// table lookup per character; lines that pass it (nearly all clean text) cost nothing more.
 fn triage(line: &str) -> (bool, bool) {
+    let (latin, cjk, _) = triage_full(line);
+    (latin, cjk)
+}
+
+/// [`triage`], and whether the line has a character nfc may change.
+fn triage_full(line: &str) -> (bool, bool, bool) {
+    let mut seen = 0u16;
     let mut classes = Classes {
         bytes: line.as_bytes(),
         table: class_table(),
@@ -278,6 +292,7 @@ fn triage(line: &str) -> (bool, bool) {
             break;
         };
         count(k);
+        seen |= k;
         let han = k & HAN != 0;
         if han && prev_han {
             uni_cost += (k >> COST_SHIFT) as u32;
@@ -288,7 +303,9 @@ fn triage(line: &str) -> (bool, bool) {
     // The rest only counts suspicious characters, which clean text hardly has: first one
     // lookup per character to see whether there is any at all.
     let rest = Classes { ..classes };
-    if classes.fold(0, |acc, k| acc | k) & (LATIN | CJK) != 0 {
+    let rest_bits = classes.fold(0, |acc, k| acc | k);
+    seen |= rest_bits;
+    if rest_bits & (LATIN | CJK) != 0 {
         rest.for_each(&mut count);
     }
     let jumbled = cjk < 2
@@ -298,7 +315,11 @@ fn triage(line: &str) -> (bool, bool) {
     // GBK/Big5 misreadings interleave suspicious characters with common ones (Big5 read as
     // GBK: kana between ordinary Han), so the CJK side counts them, adjacent or not.
     let short = cjk == 1 && line.chars().filter(|c| !c.is_ascii()).count() <= SHORT_LINE;
-    (latin_pair && latin >= 2, cjk >= 2 || jumbled || short)
+    (
+        latin_pair && latin >= 2,
+        cjk >= 2 || jumbled || short,
+        seen & UNSTABLE != 0,
+    )
 }
 
 /// A title or name of this many characters garbled by a CJK reader may show a single
@@ -578,18 +599,7 @@ fn whole_line(line: &str, latin: bool, cjk: bool) -> Option<(String, Vec<Edit>)>
         return None;
     }
     // Report only the part that changed (ASCII at either end passes through unchanged).
-    let head = line
-        .char_indices()
-        .zip(fixed.chars())
-        .find(|((_, a), b)| a != b)
-        .map_or(0, |((i, _), _)| i);
-    let tail = line[head..]
-        .chars()
-        .rev()
-        .zip(fixed[head..].chars().rev())
-        .take_while(|(a, b)| a == b)
-        .map(|(a, _)| a.len_utf8())
-        .sum::<usize>();
+    let (head, tail) = changed_region(line, &fixed);
     let edit = Edit {
         start: head,
         end: line.len() - tail,
@@ -762,6 +772,56 @@ const MAX_ROUNDS: usize = 4;
 
 /// [`fix_line`] repeated until the line stops changing, edits kept in the line's own offsets.
 fn fix_line_fully(line: &str) -> Option<(String, Vec<Edit>)> {
+    // Judge the line as nfc will leave it: otherwise a character nfc folds into a Latin-1
+    // letter (U+1FFD → ´) or a composed pair (e + U+0301 → é) makes the next run see mojibake
+    // this one did not.
+    let (latin, cjk, unstable) = triage_full(line);
+    if unstable {
+        use unicode_normalization::UnicodeNormalization;
+        let view: String = line.nfc().collect();
+        if view != line {
+            let (fixed, edits) = fix_rounds(&view)?;
+            let note = edits
+                .iter()
+                .map(|e| e.note.as_str())
+                .collect::<Vec<_>>()
+                .join("; ");
+            let (head, tail) = changed_region(line, &fixed);
+            let edit = Edit {
+                start: head,
+                end: line.len() - tail,
+                new_start: head,
+                new_end: fixed.len() - tail,
+                note,
+            };
+            return Some((fixed, vec![edit]));
+        }
+    }
+    if !latin && !cjk {
+        return None;
+    }
+    fix_rounds(line)
+}
+
+/// Bytes at the start and at the end that `a` and `b` share, whole characters only.
+fn changed_region(a: &str, b: &str) -> (usize, usize) {
+    let head = a
+        .char_indices()
+        .zip(b.chars())
+        .find(|((_, x), y)| x != y)
+        .map_or(a.len().min(b.len()), |((i, _), _)| i);
+    let tail = a[head..]
+        .chars()
+        .rev()
+        .zip(b[head..].chars().rev())
+        .take_while(|(x, y)| x == y)
+        .map(|(x, _)| x.len_utf8())
+        .sum::<usize>();
+    (head, tail)
+}
+
+/// [`fix_line`] round after round until nothing changes.
+fn fix_rounds(line: &str) -> Option<(String, Vec<Edit>)> {
     let (mut cur, mut edits, mut settled) = fix_line(line)?;
     for _ in 1..MAX_ROUNDS {
         if settled {
@@ -1328,7 +1388,16 @@ mod props {
 
     #[test]
     fn fixing_twice_equals_fixing_once_on_found_cases() {
-        for s in ["¹¤Ā¤¡", ":§¤ä¸\u{AD}æ–‡", "ÖÐÎÄä¸\u{AD}æ–‡"] {
+        // U+1FFD becomes ´ under nfc, which runs after this rule: the line is judged as nfc
+        // will leave it, so `´¡` (础 in GBK) is repaired in the first run, not the second.
+        assert_eq!(fix("\u{1FFD}\u{A1} "), "础 ");
+        for s in [
+            "¹¤Ā¤¡",
+            ":§¤ä¸\u{AD}æ–‡",
+            "ÖÐÎÄä¸\u{AD}æ–‡",
+            "\u{1FFD}\u{A1} ",
+            "´\u{1FFD}",
+        ] {
             let once = fix(s);
             assert_eq!(fix(&once), once, "{s}");
         }
