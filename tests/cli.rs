@@ -385,15 +385,6 @@ fn in_place_in_a_read_only_directory_fails_cleanly() {
     assert_eq!(fs::read(&p).unwrap(), gbk(SIMP));
 }
 
-#[cfg(unix)]
-fn is_root() -> bool {
-    std::process::Command::new("id")
-        .arg("-u")
-        .output()
-        .map(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
-        .unwrap_or(false)
-}
-
 #[test]
 fn in_place_refuses_lossy_input_without_allow_lossy() {
     let d = tempfile::tempdir().unwrap();

@@ -228,15 +228,6 @@ fn in_place_in_a_read_only_directory_fails_with_2_and_keeps_the_file() {
     assert!(temp_files(d.path()).is_empty());
 }
 
-#[cfg(unix)]
-fn is_root() -> bool {
-    std::process::Command::new("id")
-        .arg("-u")
-        .output()
-        .map(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
-        .unwrap_or(false)
-}
-
 #[test]
 fn check_exit_codes_hold_in_every_output_mode() {
     let d = tree();

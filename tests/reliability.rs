@@ -37,14 +37,6 @@ fn stderr_of(out: &std::process::Output) -> String {
     String::from_utf8_lossy(&out.stderr).into_owned()
 }
 
-fn is_root() -> bool {
-    std::process::Command::new("id")
-        .arg("-u")
-        .output()
-        .map(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
-        .unwrap_or(false)
-}
-
 /// A small tmpfs, unmounted on drop. `None` where we may not mount (not root, no tmpfs).
 struct Tmpfs {
     dir: tempfile::TempDir,

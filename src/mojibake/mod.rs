@@ -599,19 +599,13 @@ fn whole_line(line: &str, latin: bool, cjk: bool) -> Option<(String, Vec<Edit>)>
         return None;
     }
     // Report only the part that changed (ASCII at either end passes through unchanged).
-    let (head, tail) = changed_region(line, &fixed);
-    let edit = Edit {
-        start: head,
-        end: line.len() - tail,
-        new_start: head,
-        new_end: fixed.len() - tail,
-        note: format!(
-            "{} → read as {}{}",
-            chain.writer.name(),
-            reader,
-            if lossy { " (lossy)" } else { "" }
-        ),
-    };
+    let note = format!(
+        "{} → read as {}{}",
+        chain.writer.name(),
+        reader,
+        if lossy { " (lossy)" } else { "" }
+    );
+    let edit = Edit::between(line, &fixed, note);
     Some((fixed, vec![edit]))
 }
 
@@ -786,14 +780,7 @@ fn fix_line_fully(line: &str) -> Option<(String, Vec<Edit>)> {
                 .map(|e| e.note.as_str())
                 .collect::<Vec<_>>()
                 .join("; ");
-            let (head, tail) = changed_region(line, &fixed);
-            let edit = Edit {
-                start: head,
-                end: line.len() - tail,
-                new_start: head,
-                new_end: fixed.len() - tail,
-                note,
-            };
+            let edit = Edit::between(line, &fixed, note);
             return Some((fixed, vec![edit]));
         }
     }
@@ -801,6 +788,20 @@ fn fix_line_fully(line: &str) -> Option<(String, Vec<Edit>)> {
         return None;
     }
     fix_rounds(line)
+}
+
+impl Edit {
+    /// One edit covering where `line` and `fixed` differ (the shared ends left out).
+    fn between(line: &str, fixed: &str, note: String) -> Edit {
+        let (head, tail) = changed_region(line, fixed);
+        Edit {
+            start: head,
+            end: line.len() - tail,
+            new_start: head,
+            new_end: fixed.len() - tail,
+            note,
+        }
+    }
 }
 
 /// Bytes at the start and at the end that `a` and `b` share, whole characters only.
