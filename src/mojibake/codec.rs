@@ -306,10 +306,37 @@ fn utf8_unit(b: &[u8], i: usize) -> Unit {
 
 /// Encode `s` in `enc` as the writer did (strict). None if a character has no encoding.
 pub fn encode_str(enc: Enc, s: &str) -> Option<Vec<u8>> {
+    encode_line(enc, s, false)
+}
+
+/// Encode all of `s` in `enc` (`lossy` as in [`encode_char`]); None if a character has no
+/// encoding. One table fetch for the whole text: whole garbled lines go through here.
+pub fn encode_line(enc: Enc, s: &str, lossy: bool) -> Option<Vec<u8>> {
     let mut out = Vec::with_capacity(s.len());
-    for c in s.chars() {
-        if !encode_char(enc, c, false, &mut out) {
-            return None;
+    match enc {
+        Enc::Utf8 => out.extend_from_slice(s.as_bytes()),
+        Enc::Latin1 => {
+            for c in s.chars() {
+                out.push(latin1_byte(c)?);
+            }
+        }
+        Enc::Gbk | Enc::Big5 | Enc::ShiftJis => {
+            let t = table(enc)?;
+            for c in s.chars() {
+                if c.is_ascii() {
+                    out.push(c as u8);
+                    continue;
+                }
+                if c == '\u{FFFD}' && lossy {
+                    out.push(WILD);
+                    continue;
+                }
+                match t.encode.get(c as usize).copied().unwrap_or(0) {
+                    0 => return None,
+                    v if v < 0x100 => out.push(v as u8),
+                    v => out.extend_from_slice(&v.to_be_bytes()),
+                }
+            }
         }
     }
     Some(out)

@@ -408,8 +408,9 @@ fn passes_for(line: &str, latin: bool, cjk: bool) -> Vec<(f32, Vec<Span>)> {
     if !latin && !cjk {
         return Vec::new();
     }
+    let suspects = suspects(line);
     if let Some(chain) = preferred(line, latin, cjk) {
-        let r = repair::repair(line, chain, true);
+        let r = repair::repair(line, chain, true, &suspects);
         if !r.1.is_empty() {
             return vec![r];
         }
@@ -419,11 +420,26 @@ fn passes_for(line: &str, latin: bool, cjk: bool) -> Vec<(f32, Vec<Span>)> {
         .filter(|_| latin)
         .chain(CJK_CHAINS.iter().filter(|_| cjk));
     let mut out: Vec<(f32, Vec<Span>)> = chains
-        .map(|&chain| repair::repair(line, chain, true))
+        .map(|&chain| repair::repair(line, chain, true, &suspects))
         .filter(|(_, spans)| !spans.is_empty())
         .collect();
     out.sort_by(|a, b| b.0.total_cmp(&a.0));
     out
+}
+
+/// Byte offsets of the characters of `line` that made triage look at it.
+fn suspects(line: &str) -> Vec<usize> {
+    let table = class_table();
+    line.char_indices()
+        .filter(|&(_, c)| {
+            let k = match table.get(c as usize) {
+                Some(&k) => k,
+                None => class_of_char(c),
+            };
+            k & (LATIN | CJK) != 0
+        })
+        .map(|(i, _)| i)
+        .collect()
 }
 
 /// The best single-chain repair of `line`, if any.
@@ -528,13 +544,9 @@ fn whole_line(line: &str, latin: bool, cjk: bool) -> Option<(String, Vec<Edit>)>
         let slot = match encoded.iter().position(|(r, _)| *r == chain.reader) {
             Some(i) => i,
             None => {
-                let mut bytes = Vec::with_capacity(line.len());
                 // Lossy re-encoding (U+FFFD as an unknown byte) serves every writer: the
                 // strict ones reject the unknown byte when decoding.
-                let ok = line
-                    .chars()
-                    .all(|c| codec::encode_char(chain.reader, c, true, &mut bytes));
-                encoded.push((chain.reader, ok.then_some(bytes)));
+                encoded.push((chain.reader, codec::encode_line(chain.reader, line, true)));
                 encoded.len() - 1
             }
         };
@@ -552,6 +564,14 @@ fn whole_line(line: &str, latin: bool, cjk: bool) -> Option<(String, Vec<Edit>)>
         }
         let (score, reads) = score_and_reads(&fixed);
         let gain = score - before;
+        // Bytes that decode as UTF-8 over many multibyte sequences were UTF-8: GBK, Big5 or
+        // Latin-1 text does so by chance about once per ten sequences, so no other chain can
+        // be the answer and none is worth decoding and scoring.
+        if chain.writer == Enc::Utf8 && utf8_sequences(&fixed) >= DECISIVE_UTF8 {
+            best = Some((gain, fixed, chain, lossy, reads));
+            runner_up = f32::NEG_INFINITY;
+            break;
+        }
         match &best {
             Some((g, ..)) if *g >= gain => runner_up = runner_up.max(gain),
             _ => {
@@ -609,10 +629,19 @@ fn whole_line(line: &str, latin: bool, cjk: bool) -> Option<(String, Vec<Edit>)>
     Some((fixed, vec![edit]))
 }
 
+/// Multibyte UTF-8 sequences that settle a whole line as UTF-8 misread (see [`whole_line`]).
+const DECISIVE_UTF8: usize = 8;
+
+/// Characters of `s` that took more than one byte, U+FFFD (a lost one) aside.
+fn utf8_sequences(s: &str) -> usize {
+    let leads = s.bytes().filter(|&b| b >= 0xC0).count();
+    leads - s.matches('\u{FFFD}').count()
+}
+
 /// Repair one line (without its newline): the new line, the edited regions, and whether the
 /// new line is known to need no further round (the whole-line path checks that itself).
-fn fix_line(line: &str) -> Option<(String, Vec<Edit>, bool)> {
-    let (latin, cjk) = triage(line);
+fn fix_line(line: &str, triaged: Option<(bool, bool)>) -> Option<(String, Vec<Edit>, bool)> {
+    let (latin, cjk) = triaged.unwrap_or_else(|| triage(line));
     if !latin && !cjk {
         return None;
     }
@@ -774,7 +803,7 @@ fn fix_line_fully(line: &str) -> Option<(String, Vec<Edit>)> {
         use unicode_normalization::UnicodeNormalization;
         let view: String = line.nfc().collect();
         if view != line {
-            let (fixed, edits) = fix_rounds(&view)?;
+            let (fixed, edits) = fix_rounds(&view, None)?;
             let note = edits
                 .iter()
                 .map(|e| e.note.as_str())
@@ -787,7 +816,7 @@ fn fix_line_fully(line: &str) -> Option<(String, Vec<Edit>)> {
     if !latin && !cjk {
         return None;
     }
-    fix_rounds(line)
+    fix_rounds(line, Some((latin, cjk)))
 }
 
 impl Edit {
@@ -822,13 +851,13 @@ fn changed_region(a: &str, b: &str) -> (usize, usize) {
 }
 
 /// [`fix_line`] round after round until nothing changes.
-fn fix_rounds(line: &str) -> Option<(String, Vec<Edit>)> {
-    let (mut cur, mut edits, mut settled) = fix_line(line)?;
+fn fix_rounds(line: &str, triaged: Option<(bool, bool)>) -> Option<(String, Vec<Edit>)> {
+    let (mut cur, mut edits, mut settled) = fix_line(line, triaged)?;
     for _ in 1..MAX_ROUNDS {
         if settled {
             break;
         }
-        let Some((next, more, done)) = fix_line(&cur) else {
+        let Some((next, more, done)) = fix_line(&cur, None) else {
             break;
         };
         edits = compose(&edits, &more);
@@ -918,6 +947,21 @@ fn is_line_break(c: char) -> bool {
     c == '\n' || c == '\r'
 }
 
+/// `text.split_inclusive(is_line_break)`, found with memchr: every byte of the input comes
+/// through here, and a char-by-char split cost as much as judging clean lines.
+fn lines_inclusive(text: &str) -> impl Iterator<Item = &str> {
+    let mut rest = text;
+    std::iter::from_fn(move || {
+        if rest.is_empty() {
+            return None;
+        }
+        let end = memchr::memchr2(b'\n', b'\r', rest.as_bytes()).map_or(rest.len(), |i| i + 1);
+        let (line, tail) = rest.split_at(end);
+        rest = tail;
+        Some(line)
+    })
+}
+
 /// Longest piece of a line judged at once: plenty of context for any span, and the work
 /// memory of a repair (an atom per character) stays bounded on a 10 MB line.
 const SEGMENT: usize = 64 * 1024;
@@ -925,7 +969,7 @@ const SEGMENT: usize = 64 * 1024;
 /// Lines of `text` with their line breaks; a line longer than [`SEGMENT`] comes in pieces cut
 /// where no mojibake sequence can straddle the cut.
 fn pieces(text: &str) -> impl Iterator<Item = &str> {
-    text.split_inclusive(is_line_break).flat_map(|line| {
+    lines_inclusive(text).flat_map(|line| {
         let mut rest = line;
         std::iter::from_fn(move || {
             if rest.is_empty() {
@@ -1107,6 +1151,22 @@ fn lost_spans(line: &str) -> Vec<Damage> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn lines_split_at_every_cr_and_lf_like_split_inclusive() {
+        for t in [
+            "",
+            "a",
+            "中文\n",
+            "a\r\nb\rc\n\nd",
+            "\r\r\n末行",
+            "鍙戝睍\n\r",
+        ] {
+            let ours: Vec<&str> = lines_inclusive(t).collect();
+            let std: Vec<&str> = t.split_inclusive(is_line_break).collect();
+            assert_eq!(ours, std, "{t:?}");
+        }
+    }
     use encoding_rs::{Encoding, BIG5, GBK, SHIFT_JIS, UTF_8, WINDOWS_1252};
 
     const SIMP: &[&str] = &[

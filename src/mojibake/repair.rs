@@ -216,6 +216,61 @@ fn run_atoms(
     }
 }
 
+/// Suspects looked at one by one before the whole line is: beyond this many, the line is
+/// garbled throughout and the whole line is cut into atoms anyway.
+const FEW_SUSPECTS: usize = 8;
+/// Bytes either side of a suspect that hold any atom covering it (atoms are at most 24 reader
+/// bytes, at most 3 bytes of the line each).
+const SUSPECT_REACH: usize = 48;
+
+/// A quick no for [`explains`]: when a few suspects are all there is, cut only the text around
+/// each into atoms. False only if no atom can cover any of them.
+fn explains_near(line: &str, chain: Chain, lossy_ok: bool, suspects: &[usize]) -> bool {
+    if suspects.is_empty() || suspects.len() > FEW_SUSPECTS {
+        return true;
+    }
+    let mut buf = Vec::with_capacity(4);
+    suspects.iter().any(|&s| {
+        // A character the reader cannot write is not its misreading.
+        let c = line.get(s..).and_then(|t| t.chars().next()).unwrap_or('\0');
+        buf.clear();
+        if c != '\u{FFFD}' && !codec::encode_char(chain.reader, c, lossy_ok, &mut buf) {
+            return false;
+        }
+        let mut a = s.saturating_sub(SUSPECT_REACH);
+        while !line.is_char_boundary(a) {
+            a -= 1;
+        }
+        let mut b = (s + SUSPECT_REACH).min(line.len());
+        while !line.is_char_boundary(b) {
+            b += 1;
+        }
+        let window = line.get(a..b).unwrap_or("");
+        let (atoms, _) = atoms(window, chain, lossy_ok);
+        atoms.iter().any(|t| t.start <= s - a && s - a < t.end)
+    })
+}
+
+/// Does some atom cover one of `suspects` (sorted, like the atoms)? True when there are none.
+fn explains(atoms: &[Atom], suspects: &[usize]) -> bool {
+    if suspects.is_empty() {
+        return true;
+    }
+    let mut k = 0;
+    for a in atoms {
+        while k < suspects.len() && suspects[k] < a.start {
+            k += 1;
+        }
+        if k == suspects.len() {
+            return false;
+        }
+        if suspects[k] < a.end {
+            return true;
+        }
+    }
+    false
+}
+
 fn flush_lost(rep: &mut String, lost_bytes: &mut usize) {
     for _ in 0..(*lost_bytes).div_ceil(3) {
         rep.push('\u{FFFD}');
@@ -269,17 +324,40 @@ fn score_from(prev: Option<char>, s: &str) -> (f32, Option<char>) {
 }
 
 /// Best spans to repair in `line` under `chain`, with the total gain over leaving it.
-pub fn repair(line: &str, chain: Chain, lossy_ok: bool) -> (f32, Vec<Span>) {
+/// `suspects` are the byte offsets of the characters that made the line worth a look: a chain
+/// that cannot swap any of them does not explain the line (a clean paragraph with two rare
+/// characters in it), and is not searched.
+pub fn repair(line: &str, chain: Chain, lossy_ok: bool, suspects: &[usize]) -> (f32, Vec<Span>) {
+    if !explains_near(line, chain, lossy_ok, suspects) {
+        return (0.0, Vec::new());
+    }
     let (atoms, reps) = atoms(line, chain, lossy_ok);
     let rep_of = |a: &Atom| reps.get(a.rep.0..a.rep.1).unwrap_or("");
-    if atoms.is_empty() {
+    if atoms.is_empty() || !explains(&atoms, suspects) {
         return (0.0, Vec::new());
     }
     // Viterbi over keep (0) / swap (1); neutral text between atoms is scored in both states.
     // Garbling usually covers a line or a field from its start, so a span that starts the line
     // pays a smaller entry cost than one that starts mid-text.
-    let mut st = [(0.0f32, None::<char>), (-LINE_START, None::<char>)];
-    let mut back: Vec<[u8; 2]> = Vec::with_capacity(atoms.len());
+    // States: keep (0), swap (1), swap since the line's start, only ASCII before it (2). A
+    // span from the start may run to the end for free (the whole line was garbled); any other
+    // pays at the end of the line to stay open: free, it would run on through last atoms that
+    // read no worse than the switch it saves (发展ƽ稳 for 鍙戝睍平稳: 平 is also valid UTF-8
+    // read as GBK).
+    let from_start = line.get(..atoms[0].start).is_some_and(|p| p.is_ascii());
+    let mut st = [
+        (0.0f32, None::<char>),
+        (-LINE_START, None::<char>),
+        (
+            if from_start {
+                -LINE_START
+            } else {
+                f32::NEG_INFINITY
+            },
+            None::<char>,
+        ),
+    ];
+    let mut back: Vec<[u8; 3]> = Vec::with_capacity(atoms.len());
     let mut pos = 0;
     for a in &atoms {
         let gap = Scored::new(line.get(pos..a.start).unwrap_or(""));
@@ -291,15 +369,17 @@ pub fn repair(line: &str, chain: Chain, lossy_ok: bool) -> (f32, Vec<Span>) {
         }
         let orig = Scored::new(line.get(a.start..a.end).unwrap_or(""));
         let rep = Scored::new(rep_of(a));
-        let mut next = [(f32::NEG_INFINITY, None), (f32::NEG_INFINITY, None)];
-        let mut bp = [0u8; 2];
-        for (t, text) in [(0usize, &orig), (1usize, &rep)] {
+        let mut next = [(f32::NEG_INFINITY, None); 3];
+        let mut bp = [0u8; 3];
+        for t in 0..3 {
+            let text = if t == 0 { &orig } else { &rep };
             for (s, &(sc, prev)) in st.iter().enumerate() {
-                if !sc.is_finite() {
+                // Only keep → swap enters a span, and only mid-line.
+                if !sc.is_finite() || (s != t && s != 0 && t != 0) || (t == 2 && s != 2) {
                     continue;
                 }
                 let (e, p) = text.after(prev);
-                let e = if t == 1 { e - a.penalty } else { e };
+                let e = if t != 0 { e - a.penalty } else { e };
                 let v = sc + e - if s != t { SWITCH } else { 0.0 };
                 if v > next[t].0 {
                     next[t] = (v, p);
@@ -311,10 +391,18 @@ pub fn repair(line: &str, chain: Chain, lossy_ok: bool) -> (f32, Vec<Span>) {
         st = next;
         pos = a.end;
     }
-    let mut state = if st[1].0 > st[0].0 { 1 } else { 0 };
+    // The text after the last atom is context for every state (平稳 vs ƽ稳).
+    let tail = Scored::new(line.get(pos..).unwrap_or(""));
+    for s in st.iter_mut() {
+        if s.0.is_finite() {
+            s.0 += tail.after(s.1).0;
+        }
+    }
+    st[1].0 -= LINE_START;
+    let mut state = (0..3).fold(0, |b, t| if st[t].0 > st[b].0 { t } else { b });
     let mut choice = vec![false; atoms.len()];
     for i in (0..atoms.len()).rev() {
-        choice[i] = state == 1;
+        choice[i] = state != 0;
         state = back[i][state] as usize;
     }
 
@@ -420,4 +508,47 @@ fn check(
         gain,
         reads,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const GBK_READ_AS_BIG5: Chain = Chain {
+        writer: Enc::Big5,
+        reader: Enc::Gbk,
+    };
+    const UTF8_READ_AS_GBK: Chain = Chain {
+        writer: Enc::Utf8,
+        reader: Enc::Gbk,
+    };
+
+    fn offsets(line: &str, of: &[char]) -> Vec<usize> {
+        line.char_indices()
+            .filter(|(_, c)| of.contains(c))
+            .map(|(i, _)| i)
+            .collect()
+    }
+
+    #[test]
+    fn a_chain_that_cannot_swap_the_rare_characters_is_not_searched() {
+        // 䶮 is GB18030 FE9F, no Big5 trail byte and no UTF-8 lead; 𪚥 has no two-byte code.
+        let line = "市民说：“我的名字里有个‘䶮’字，像“䶮”“𪚥”这样的生僻字都能正常录入。”";
+        let sus = offsets(line, &['䶮', '𪚥']);
+        for chain in [GBK_READ_AS_BIG5, UTF8_READ_AS_GBK] {
+            assert!(!explains_near(line, chain, true, &sus), "{chain:?}");
+            assert!(repair(line, chain, true, &sus).1.is_empty());
+        }
+    }
+
+    #[test]
+    fn the_chain_that_garbled_a_span_still_repairs_it() {
+        // “发展” written as UTF-8 and read as GBK, inside clean text.
+        let line = "今年经济鍙戝睍平稳。";
+        let sus = offsets(line, &['鍙', '戝', '睍']);
+        assert!(explains_near(line, UTF8_READ_AS_GBK, true, &sus));
+        let (_, spans) = repair(line, UTF8_READ_AS_GBK, true, &sus);
+        assert_eq!(spans.len(), 1);
+        assert_eq!(spans[0].text, "发展");
+    }
 }
