@@ -72,7 +72,7 @@ type First = [u8; 64];
 /// the data were inconsistent).
 #[inline(always)]
 fn unit<const N: usize>(bytes: &[u8], i: usize) -> Option<&[u8; N]> {
-    bytes.get(i * N..)?.first_chunk::<N>()
+    bytes.get(i * N..i * N + N)?.try_into().ok()
 }
 
 /// Little-endian word `i` of a record (0 past its end).
@@ -152,9 +152,12 @@ impl Table {
     /// neighbouring record or none.
     #[inline(always)]
     fn first(&self, cp: u32) -> Option<&'static First> {
-        let index =
-            unit::<2>(self.index, cp as usize & 0xFFFF).map_or(0, |i| u16::from_le_bytes(*i));
-        unit::<64>(self.firsts, usize::from(index))
+        unit::<64>(self.firsts, usize::from(self.index_of(cp)))
+    }
+
+    #[inline(always)]
+    fn index_of(&self, cp: u32) -> u16 {
+        unit::<2>(self.index, cp as usize & 0xFFFF).map_or(0, |i| u16::from_le_bytes(*i))
     }
 
     /// The slot of `c2` in the second-character set `seconds` (not slow).
