@@ -84,36 +84,68 @@ impl Pipeline {
     /// Apply every rule to `text` (whole lines). Changes carry offsets into the text each
     /// rule was given; use [`Pipeline::fix_located`] to get line and column.
     pub fn fix<'a>(&self, text: &'a str) -> (Cow<'a, str>, Vec<Change>) {
-        let mut cur: Cow<'a, str> = Cow::Borrowed(text);
         let mut changes = Vec::new();
-        for rule in &self.rules {
-            let f = (rule.apply)(&cur, &self.config);
-            changes.extend(f.changes);
-            if let Cow::Owned(o) = f.text {
-                cur = Cow::Owned(o);
-            }
-        }
+        let cur = self.to_fixed_point(text, |_, f| changes.extend(f));
         (cur, changes)
     }
 
     /// Like [`Pipeline::fix`], with each change located by line and column. `first_line` is
     /// the line number of the text's first line in its file.
     pub fn fix_located<'a>(&self, text: &'a str, first_line: u64) -> (Cow<'a, str>, Vec<Located>) {
-        let mut cur: Cow<'a, str> = Cow::Borrowed(text);
         let mut located = Vec::new();
-        for rule in &self.rules {
-            let f = (rule.apply)(&cur, &self.config);
-            let changes = f.changes;
-            let next = match f.text {
-                Cow::Borrowed(_) => None,
-                Cow::Owned(o) => Some(o),
-            };
-            located.extend(locate(&cur, first_line, changes));
-            if let Some(o) = next {
-                cur = Cow::Owned(o);
+        let cur = self.to_fixed_point(text, |seen, f| {
+            located.extend(locate(seen, first_line, f));
+        });
+        (cur, located)
+    }
+
+    /// Run the rules in order, then again wherever a later rule's edit may have given an earlier
+    /// one something to do (width turns `<ｂｒ>` into a tag html removes, punct shortens an
+    /// over-long tag, control joins the halves of a word), until every rule has seen the final
+    /// text: so that fixing fixed text changes nothing. A rule is not re-run on text it has
+    /// already seen or produced itself (each rule is idempotent on its own), so clean text and
+    /// text only one rule changed take a single pass. `report` gets each rule's input and changes.
+    fn to_fixed_point<'a>(
+        &self,
+        text: &'a str,
+        mut report: impl FnMut(&str, Vec<Change>),
+    ) -> Cow<'a, str> {
+        /// Enough for any chain of enablings seen in property runs; a bound so that two rules
+        /// that undo each other cannot loop.
+        const MAX_PASSES: usize = 4;
+        let mut cur: Cow<'a, str> = Cow::Borrowed(text);
+        // The version of the text each rule last saw; the text's version grows on each edit.
+        let mut seen = vec![usize::MAX; self.rules.len()];
+        let mut version = 0usize;
+        for _ in 0..MAX_PASSES {
+            let mut ran = false;
+            for (i, rule) in self.rules.iter().enumerate() {
+                if seen[i] == version {
+                    continue;
+                }
+                ran = true;
+                let f = (rule.apply)(&cur, &self.config);
+                let changed = matches!(f.text, Cow::Owned(_));
+                let next = match f.text {
+                    Cow::Owned(o) => Some(o),
+                    Cow::Borrowed(_) => None,
+                };
+                if !f.changes.is_empty() || changed {
+                    report(&cur, f.changes);
+                }
+                if let Some(o) = next {
+                    if o != *cur {
+                        version += 1;
+                    }
+                    cur = Cow::Owned(o);
+                }
+                seen[i] = version;
+            }
+            if !ran {
+                break;
             }
         }
-        (cur, located)
+        cur
     }
 }
 

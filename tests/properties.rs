@@ -609,6 +609,18 @@ fn regression_punct_idempotence_after_width() {
     }
 }
 
+/// A later rule made work for an earlier one: width turned `<ｂｒ>` into a tag only the next
+/// run's html removed, and punct shortened an over-long `<!A。。。…>` below html's tag limit.
+#[test]
+fn regression_later_rule_enables_earlier_one() {
+    let long = format!("<!A{}<<<<>\n", "。".repeat(1400));
+    for text in ["中文<ｂｒ>段落\n", "<ｐ>中文段落\n", long.as_str()] {
+        let once = default_fix(text);
+        assert_eq!(default_fix(&once), once, "{text:?}");
+    }
+    assert_eq!(default_fix("中文<ｂｒ>段落\n"), "中文\n段落\n");
+}
+
 /// The HZ decoder reported a malformed `~}` split across two reads one byte too late.
 #[test]
 fn regression_hz_malformed_offset_across_chunks() {
