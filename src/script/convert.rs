@@ -148,8 +148,8 @@ impl Table {
         cp < 0x10000 && word(self.bits, (cp as usize >> 6) & 1023) & 1 << (cp & 63) != 0
     }
 
-    /// The record of the BMP character `cp`, which must start a key; for another character, a
-    /// neighbouring record or none.
+    /// The record of the BMP character `cp`, which must start a key (`starts_key`); for
+    /// another character, the first record (whose index entry is 0) or none.
     #[inline(always)]
     fn first(&self, cp: u32) -> Option<&'static First> {
         unit::<64>(self.firsts, usize::from(self.index_of(cp)))
