@@ -234,7 +234,7 @@ fn main() {
         writeln!(
             code,
             "    Table {{ nodes: &T{i}_NODES.0, edges: &T{i}_EDGES.0, out: T{i}_OUT, \
-             quick_reject: {reject}, bits: &T{i}_BITS.0, index: &T{i}_INDEX.0, \
+             quick_reject: {reject}, index: &T{i}_INDEX.0, \
              firsts: &T{i}_FIRSTS.0, seconds: &T{i}_SECONDS.0 }},"
         )
         .expect("write");
@@ -263,7 +263,7 @@ struct Built {
 /// keys' characters, breadth-first, each node's edges sorted by character, little-endian:
 /// `nodes` as (first edge u32, edge count u32, packed value u64, 0 = no key ends here) and
 /// `edges` as (character u32, child node u32); and the lookup records of build/lookup.rs
-/// (`bits`, `index`, `firsts`, `seconds`).
+/// (`index`, `firsts`, `seconds`).
 fn build_table(node: &Node, dicts: &Dicts, out_dir: &Path, index: usize) -> Built {
     let mut names = Vec::new();
     node.leaves(&mut names);
@@ -352,7 +352,6 @@ fn build_table(node: &Node, dicts: &Dicts, out_dir: &Path, index: usize) -> Buil
         bytes.extend_from_slice(&child.to_le_bytes());
     }
     write("edges", bytes);
-    write("bits", le_bytes(&table.bits, u64::to_le_bytes));
     write("index", le_bytes(&table.index, u16::to_le_bytes));
     write(
         "firsts",

@@ -17,16 +17,14 @@ pub struct Node {
 pub type Edge = (u32, u32);
 
 pub struct Lookup {
-    pub bits: Vec<u64>,
     pub index: Vec<u16>,
     pub firsts: Vec<[u64; 8]>,
     pub seconds: Vec<[u64; 2]>,
 }
 
 pub fn build(nodes: &[Node], edges: &[Edge]) -> Lookup {
-    let mut bits = vec![0u64; 1024];
-    // Records by code point first; numbered once every first character is known.
-    let mut records: Vec<(u32, [u64; 8])> = Vec::new();
+    // Record 0 stays empty: the index entry of a character that starts no key.
+    let mut records: Vec<(u32, [u64; 8])> = vec![(0, [0; 8])];
     // Slot 0 stays empty so that a character without a set can never match.
     let mut seconds = vec![[0u64; 2]];
     let root = &nodes[0];
@@ -34,7 +32,6 @@ pub fn build(nodes: &[Node], edges: &[Edge]) -> Lookup {
         if c >= 0x10000 {
             continue; // Outside the BMP: the library walks the trie from the root.
         }
-        bits[c as usize >> 6] |= 1 << (c & 63);
         let node = &nodes[child as usize];
         let mut first = [0u64; 8];
         first[0] = node.value;
@@ -48,14 +45,11 @@ pub fn build(nodes: &[Node], edges: &[Edge]) -> Lookup {
         }
         records.push((c, first));
     }
-    // Edges are sorted by character, so the records already are in code point order.
-    assert!(records.windows(2).all(|w| w[0].0 < w[1].0));
     let mut index = vec![0u16; 0x10000];
-    for (i, &(c, _)) in records.iter().enumerate() {
-        index[c as usize] = u16::try_from(i).expect("at most 65536 first characters");
+    for (i, &(c, _)) in records.iter().enumerate().skip(1) {
+        index[c as usize] = u16::try_from(i).expect("at most 65535 first characters");
     }
     Lookup {
-        bits,
         index,
         firsts: records.into_iter().map(|(_, r)| r).collect(),
         seconds,

@@ -40,16 +40,12 @@ pub(crate) struct Table {
     /// ideographs of the normalization step): those bytes and the keys' first two bytes, so
     /// text that cannot match is recognised by a memchr scan.
     pub(super) quick_reject: Option<([u8; 3], &'static [u16])>,
-    /// Bit `c` (of 65536): some key starts with the BMP character `c`. 8 KiB that stay in
-    /// cache, consulted before `firsts`: text a table mostly passes over (the small regional
-    /// tables, a Traditional step on Simplified text) then never reads `index` or `firsts`
-    /// (tw2sp on Simplified text lost 10% without it when `firsts` was indexed directly).
-    pub(super) bits: &'static [u8; 8192],
-    /// Per BMP character that starts a key, the number of its record in `firsts` (u16).
+    /// Per BMP character, the number of its record in `firsts` (u16; 0: no key starts with
+    /// it). The loop over characters that start no key reads only this.
     pub(super) index: &'static [u8; 0x20000],
-    /// Per BMP character that starts a key, in code point order, one cache line with what a
-    /// position starting with it needs (see `First`); only the lines of characters that occur
-    /// are ever brought into the cache.
+    /// Per BMP character that starts a key, in code point order after an empty record 0, one
+    /// cache line with what a position starting with it needs (see `First`); only the lines of
+    /// characters that occur are ever brought into the cache.
     pub(super) firsts: &'static [u8],
     /// Per first character with longer keys, a small open-addressing set of the second
     /// characters of those keys, in 16-byte slots (see layout.rs). Keeping each character's
@@ -145,11 +141,10 @@ impl Table {
     /// Whether some key starts with the character `cp` (false outside the BMP).
     #[inline(always)]
     fn starts_key(&self, cp: u32) -> bool {
-        cp < 0x10000 && word(self.bits, (cp as usize >> 6) & 1023) & 1 << (cp & 63) != 0
+        cp < 0x10000 && self.index_of(cp) != 0
     }
 
-    /// The record of the BMP character `cp`, which must start a key (`starts_key`); for
-    /// another character, the first record (whose index entry is 0) or none.
+    /// The record of the BMP character `cp` (the empty record 0 when no key starts with it).
     #[inline(always)]
     fn first(&self, cp: u32) -> Option<&'static First> {
         unit::<64>(self.firsts, usize::from(self.index_of(cp)))
