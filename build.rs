@@ -1,5 +1,6 @@
 //! Compiles OpenCC's dictionaries (data/opencc, made by scripts/gen_opencc.py) into automata so
-//! the library needs no runtime files and starts in a few milliseconds per config.
+//! the library needs no runtime files and no work at start-up: the lookup records of every
+//! table are built here too (build/lookup.rs), and the library reads all of it in place.
 //!
 //! Every dictionary tree of a config (a segmentation dict or one conversion step) becomes one
 //! trie over the union of its keys. OpenCC's choice at a
@@ -14,6 +15,10 @@ use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 
+#[path = "src/script/layout.rs"]
+mod layout;
+#[path = "build/lookup.rs"]
+mod lookup;
 #[path = "build/model.rs"]
 mod model;
 
@@ -135,6 +140,8 @@ fn main() {
     let data = root.join("data/opencc");
     println!("cargo:rerun-if-changed=build.rs");
     println!("cargo:rerun-if-changed=data/opencc");
+    println!("cargo:rerun-if-changed=build/lookup.rs");
+    println!("cargo:rerun-if-changed=src/script/layout.rs");
     model::generate(
         &root,
         &PathBuf::from(std::env::var("OUT_DIR").expect("OUT_DIR")),
@@ -154,13 +161,13 @@ fn main() {
     }
 
     let mut tables: Vec<String> = Vec::new();
-    let mut prefixes: Vec<Option<Vec<u16>>> = Vec::new();
+    let mut built: Vec<Built> = Vec::new();
     let mut table_of = |node: &Node, tables: &mut Vec<String>| -> usize {
         let sig = node.signature();
         if let Some(i) = tables.iter().position(|s| *s == sig) {
             return i;
         }
-        prefixes.push(build_table(node, &dicts, &out_dir, tables.len()));
+        built.push(build_table(node, &dicts, &out_dir, tables.len()));
         tables.push(sig);
         tables.len() - 1
     };
@@ -202,32 +209,34 @@ fn main() {
         tables.len()
     )
     .expect("write");
-    code.push_str("pub(crate) static TABLE_BIN: [&[u8]; TABLE_COUNT] = [\n");
     for (i, sig) in tables.iter().enumerate() {
+        writeln!(code, "// t{i}: {sig}").expect("write");
         writeln!(
             code,
-            "    include_bytes!(concat!(env!(\"OUT_DIR\"), \"/opencc/t{i}.bin\")), // {sig}"
+            "static T{i}_OUT: &str = include_str!(concat!(env!(\"OUT_DIR\"), \"/opencc/t{i}.out\"));"
         )
         .expect("write");
-    }
-    code.push_str("];\npub(crate) static TABLE_OUT: [&str; TABLE_COUNT] = [\n");
-    for i in 0..tables.len() {
-        writeln!(
-            code,
-            "    include_str!(concat!(env!(\"OUT_DIR\"), \"/opencc/t{i}.out\")),"
-        )
-        .expect("write");
-    }
-    code.push_str("];\n");
-    code.push_str(
-        "/// Per table: the distinct first two bytes of its keys, when no key starts with ASCII.\n",
-    );
-    code.push_str("pub(crate) static TABLE_PREFIXES: [Option<&[u16]>; TABLE_COUNT] = [\n");
-    for p in &prefixes {
-        match p {
-            Some(v) => writeln!(code, "    Some(&{v:?}),"),
-            None => writeln!(code, "    None,"),
+        for (part, len) in &built[i].parts {
+            writeln!(
+                code,
+                "static T{i}_{upper}: &Aligned<[u8; {len}]> = &Aligned(*include_bytes!(concat!(env!(\"OUT_DIR\"), \"/opencc/t{i}.{part}\")));",
+                upper = part.to_uppercase(),
+            )
+            .expect("write");
         }
+    }
+    code.push_str("\npub(crate) static TABLES: [Table; TABLE_COUNT] = [\n");
+    for (i, b) in built.iter().enumerate() {
+        let reject = match &b.quick_reject {
+            Some((leads, prefixes)) => format!("Some(({leads:?}, &{prefixes:?}))"),
+            None => "None".to_string(),
+        };
+        writeln!(
+            code,
+            "    Table {{ nodes: &T{i}_NODES.0, edges: &T{i}_EDGES.0, out: T{i}_OUT, \
+             quick_reject: {reject}, index: &T{i}_INDEX.0, \
+             firsts: &T{i}_FIRSTS.0, seconds: &T{i}_SECONDS.0 }},"
+        )
         .expect("write");
     }
     code.push_str("];\n\n");
@@ -241,14 +250,21 @@ fn main() {
     fs::write(out_dir.join("tables.rs"), code).expect("write tables.rs");
 }
 
-/// Builds table `index` (`t{index}.bin`: a trie over the keys' characters, breadth-first, each
-/// node's edges sorted by character; `t{index}.out`: the emitted strings) and returns the
-/// distinct first two bytes of its keys (big-endian), or `None` when some key starts with ASCII.
-///
-/// t{index}.bin, little-endian: node count, edge count (u32 each); nodes as (first edge u32,
-/// edge count u32, packed value u64, 0 = no key ends here); edges as (character u32, child
-/// node u32).
-fn build_table(node: &Node, dicts: &Dicts, out_dir: &Path, index: usize) -> Option<Vec<u16>> {
+/// What main() needs to declare a built table: its files (extension, byte length) and, when
+/// every key starts with one of at most three lead bytes (the CJK compatibility ideographs of
+/// the normalization step), those bytes and the keys' distinct first two bytes (big-endian),
+/// so that the library can skip text that cannot match with a memchr scan.
+struct Built {
+    parts: Vec<(&'static str, usize)>,
+    quick_reject: Option<([u8; 3], Vec<u16>)>,
+}
+
+/// Builds table `index`, as files `t{index}.*`: `out`, the emitted strings; the trie over the
+/// keys' characters, breadth-first, each node's edges sorted by character, little-endian:
+/// `nodes` as (first edge u32, edge count u32, packed value u64, 0 = no key ends here) and
+/// `edges` as (character u32, child node u32); and the lookup records of build/lookup.rs
+/// (`index`, `firsts`, `seconds`).
+fn build_table(node: &Node, dicts: &Dicts, out_dir: &Path, index: usize) -> Built {
     let mut names = Vec::new();
     node.leaves(&mut names);
     let keys: BTreeSet<&str> = names
@@ -304,26 +320,73 @@ fn build_table(node: &Node, dicts: &Dicts, out_dir: &Path, index: usize) -> Opti
     }
     let mut nodes = Vec::new();
     let mut edges = Vec::new();
-    let mut edge_count = 0u32;
     for &old in &order {
         let (children, value) = &trie[old];
-        nodes.extend_from_slice(&edge_count.to_le_bytes());
-        nodes.extend_from_slice(&(children.len() as u32).to_le_bytes());
-        nodes.extend_from_slice(&value.to_le_bytes());
-        for (&c, &child) in children {
-            edges.extend_from_slice(&(c as u32).to_le_bytes());
-            edges.extend_from_slice(&new_id[child].to_le_bytes());
-            edge_count += 1;
-        }
+        nodes.push(lookup::Node {
+            start: edges.len() as u32,
+            len: children.len() as u32,
+            value: *value,
+        });
+        edges.extend(
+            children
+                .iter()
+                .map(|(&c, &child)| (c as u32, new_id[child])),
+        );
     }
-    let mut bin = Vec::new();
-    bin.extend_from_slice(&(order.len() as u32).to_le_bytes());
-    bin.extend_from_slice(&edge_count.to_le_bytes());
-    bin.extend_from_slice(&nodes);
-    bin.extend_from_slice(&edges);
-    fs::write(out_dir.join(format!("t{index}.bin")), bin).expect("write trie");
+    let table = lookup::build(&nodes, &edges);
+    let mut parts = Vec::new();
+    let mut write = |part: &'static str, bytes: Vec<u8>| {
+        parts.push((part, bytes.len()));
+        fs::write(out_dir.join(format!("t{index}.{part}")), bytes).expect("write table");
+    };
+    let mut bytes = Vec::with_capacity(16 * nodes.len());
+    for n in &nodes {
+        bytes.extend_from_slice(&n.start.to_le_bytes());
+        bytes.extend_from_slice(&n.len.to_le_bytes());
+        bytes.extend_from_slice(&n.value.to_le_bytes());
+    }
+    write("nodes", bytes);
+    let mut bytes = Vec::with_capacity(8 * edges.len());
+    for &(c, child) in &edges {
+        bytes.extend_from_slice(&c.to_le_bytes());
+        bytes.extend_from_slice(&child.to_le_bytes());
+    }
+    write("edges", bytes);
+    write("index", le_bytes(&table.index, u16::to_le_bytes));
+    write(
+        "firsts",
+        le_bytes(table.firsts.as_flattened(), u64::to_le_bytes),
+    );
+    write(
+        "seconds",
+        le_bytes(table.seconds.as_flattened(), u64::to_le_bytes),
+    );
     fs::write(out_dir.join(format!("t{index}.out")), out).expect("write outputs");
-    prefixes.map(|p| p.into_iter().collect())
+    let quick_reject = prefixes.and_then(|prefixes| {
+        let mut leads: Vec<u8> = prefixes.iter().map(|p| (p >> 8) as u8).collect();
+        leads.dedup();
+        let leads = match leads[..] {
+            [a] => [a, a, a],
+            [a, b] => [a, b, b],
+            [a, b, c] => [a, b, c],
+            _ => return None,
+        };
+        Some((leads, prefixes.into_iter().collect()))
+    });
+    Built {
+        parts,
+        quick_reject,
+    }
+}
+
+/// `words` as bytes. A loop of slice copies: build scripts are compiled without optimisation,
+/// where collecting byte iterators over megabytes takes a noticeable part of a second.
+fn le_bytes<T: Copy, const N: usize>(words: &[T], to_le: fn(T) -> [u8; N]) -> Vec<u8> {
+    let mut bytes = Vec::with_capacity(N * words.len());
+    for &w in words {
+        bytes.extend_from_slice(&to_le(w));
+    }
+    bytes
 }
 
 /// Character classes for script detection, from the character dictionaries with all their

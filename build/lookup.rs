@@ -1,0 +1,90 @@
+//! Builds a table's lookup records (src/script/layout.rs describes them) from its trie, so
+//! that the library reads them in place from the binary: nothing to compute at start-up, and
+//! only the pages of the characters a text uses are ever touched.
+
+use crate::layout::{
+    filter_bit, second_hash, third_bit, RANK_SHIFT, SECOND_SLOT_OFFSET_BITS, SLOW_FIRST,
+};
+
+/// A trie node as build.rs numbers them: edges `start..start + len`, packed value.
+pub struct Node {
+    pub start: u32,
+    pub len: u32,
+    pub value: u64,
+}
+
+/// An edge: character, child node.
+pub type Edge = (u32, u32);
+
+pub struct Lookup {
+    pub index: Vec<u16>,
+    pub firsts: Vec<[u64; 8]>,
+    pub seconds: Vec<[u64; 2]>,
+}
+
+pub fn build(nodes: &[Node], edges: &[Edge]) -> Lookup {
+    // Record 0 stays empty: the index entry of a character that starts no key.
+    let mut records: Vec<(u32, [u64; 8])> = vec![(0, [0; 8])];
+    // Slot 0 stays empty so that a character without a set can never match.
+    let mut seconds = vec![[0u64; 2]];
+    let root = &nodes[0];
+    for &(c, child) in &edges[root.start as usize..(root.start + root.len) as usize] {
+        if c >= 0x10000 {
+            continue; // Outside the BMP: the library walks the trie from the root.
+        }
+        let node = &nodes[child as usize];
+        let mut first = [0u64; 8];
+        first[0] = node.value;
+        if node.len > 0 {
+            let set = second_set(nodes, edges, node, &mut seconds);
+            first[1] = u64::from(node.start) | u64::from(set) << 32;
+            for &(c2, _) in &edges[node.start as usize..(node.start + node.len) as usize] {
+                let (word, bit) = filter_bit(c2);
+                first[word] |= bit;
+            }
+        }
+        records.push((c, first));
+    }
+    let mut index = vec![0u16; 0x10000];
+    for (i, &(c, _)) in records.iter().enumerate().skip(1) {
+        index[c as usize] = u16::try_from(i).expect("at most 65535 first characters");
+    }
+    Lookup {
+        index,
+        firsts: records.into_iter().map(|(_, r)| r).collect(),
+        seconds,
+    }
+}
+
+/// Appends the second-character set of the first-character node `node` to `seconds` and
+/// returns its descriptor (the high half of a record's word 1).
+fn second_set(nodes: &[Node], edges: &[Edge], node: &Node, seconds: &mut Vec<[u64; 2]>) -> u32 {
+    // At most half full, so a miss (the usual outcome) ends after one or two probes.
+    let size = (node.len as usize * 2).next_power_of_two().max(2);
+    let log2 = size.trailing_zeros();
+    let offset = seconds.len();
+    if offset + size >= 1 << SECOND_SLOT_OFFSET_BITS || node.len >= 1 << (32 - RANK_SHIFT) {
+        return SLOW_FIRST << SECOND_SLOT_OFFSET_BITS;
+    }
+    seconds.resize(offset + size, [0; 2]);
+    for rank in 0..node.len {
+        let (c2, child) = edges[(node.start + rank) as usize];
+        assert!(c2 != 0, "no key contains NUL");
+        let mut slot = second_hash(c2, log2);
+        while seconds[offset + slot][0] != 0 {
+            slot = (slot + 1) & (size - 1);
+        }
+        let second = &nodes[child as usize];
+        let mut filter = 0u32;
+        for &(c3, _) in &edges[second.start as usize..(second.start + second.len) as usize] {
+            let mut utf8 = [0; 4];
+            let c3 = char::from_u32(c3).expect("trie edges are characters");
+            filter |= 1 << third_bit(c3.encode_utf8(&mut utf8).as_bytes(), 0);
+        }
+        seconds[offset + slot] = [
+            u64::from(c2 | rank << RANK_SHIFT) | u64::from(filter) << 32,
+            second.value,
+        ];
+    }
+    offset as u32 | log2 << SECOND_SLOT_OFFSET_BITS
+}
