@@ -265,13 +265,14 @@ fn run_parallel(
     let spool_text = text_to_stdout || em.single.is_some();
     let mut failed: Option<anyhow::Error> = None;
     // Runs of up to 8 files per claim cut the hand-over cost for many small files (a short
-    // queue is shared out instead); the window bounds how many outputs wait (each spooled to
-    // disk past 1 MiB).
+    // queue is shared out instead). The window bounds how many outputs wait (each spooled to
+    // disk past 1 MiB); four runs per worker let a worker go on past a slow run of the other
+    // instead of sleeping until it is done.
     let batch = 8;
     parallel::ordered(
         inputs,
         job.jobs,
-        2 * job.jobs * batch,
+        4 * job.jobs * batch,
         batch,
         |input| {
             let mut d = Done {

@@ -38,16 +38,19 @@ struct State<T, R> {
     /// A worker is emitting (outside the lock).
     emitting: bool,
     stop: bool,
-    /// Threads waiting on `work_cv`, and the reader waiting on `room_cv`: a notification
-    /// without a waiter is a system call for nothing.
-    idle_workers: usize,
+    /// Workers waiting on `items_cv` (for the iterator) and on `window_cv` (for the oldest
+    /// results to be emitted), and the reader waiting on `room_cv`: a notification without a
+    /// waiter is a system call for nothing.
+    wait_items: usize,
+    wait_window: usize,
     reader_waits: bool,
 }
 
 /// What the workers share.
 struct Shared<T, R, W, E> {
     state: Mutex<State<T, R>>,
-    work_cv: Condvar,
+    items_cv: Condvar,
+    window_cv: Condvar,
     room_cv: Condvar,
     jobs: usize,
     window: usize,
@@ -82,10 +85,12 @@ where
             emitted: 0,
             emitting: false,
             stop: false,
-            idle_workers: 0,
+            wait_items: 0,
+            wait_window: 0,
             reader_waits: false,
         }),
-        work_cv: Condvar::new(),
+        items_cv: Condvar::new(),
+        window_cv: Condvar::new(),
         room_cv: Condvar::new(),
         jobs,
         window,
@@ -111,20 +116,11 @@ where
                 break;
             }
             st.queue.push_back(item);
-            if st.idle_workers > 0 {
-                sh.work_cv.notify_one();
+            if st.wait_items > 0 {
+                sh.items_cv.notify_one();
             }
         }
     });
-}
-
-struct CloseOnDrop<'a, T, R, W, E>(&'a Shared<T, R, W, E>);
-
-impl<T, R, W, E> Drop for CloseOnDrop<'_, T, R, W, E> {
-    fn drop(&mut self) {
-        lock(&self.0.state).closed = true;
-        self.0.work_cv.notify_all();
-    }
 }
 
 fn worker<T, R, W, E>(sh: &Shared<T, R, W, E>, me: usize)
@@ -134,7 +130,8 @@ where
 {
     let Shared {
         state,
-        work_cv,
+        items_cv,
+        window_cv,
         room_cv,
         jobs,
         window,
@@ -143,11 +140,7 @@ where
         emit,
     } = sh;
     let (jobs, window, batch) = (*jobs, *window, *batch);
-    let _guard = PanicGuard {
-        state,
-        work_cv,
-        room_cv,
-    };
+    let _guard = PanicGuard(sh);
     let mut run: Vec<(usize, T)> = Vec::with_capacity(batch);
     let mut results: Vec<(usize, T, R)> = Vec::with_capacity(batch);
     let mut ready: Vec<(T, R, usize)> = Vec::new();
@@ -160,12 +153,17 @@ where
                 if st.stop || (st.closed && st.queue.is_empty()) {
                     return;
                 }
-                if !st.queue.is_empty() && st.claimed < st.emitted + window {
+                if st.queue.is_empty() {
+                    st.wait_items += 1;
+                    st = wait(items_cv, st);
+                    st.wait_items -= 1;
+                } else if st.claimed >= st.emitted + window {
+                    st.wait_window += 1;
+                    st = wait(window_cv, st);
+                    st.wait_window -= 1;
+                } else {
                     break;
                 }
-                st.idle_workers += 1;
-                st = wait(work_cv, st);
-                st.idle_workers -= 1;
             }
             // A run of consecutive items, so that a finished run can usually be emitted at
             // once instead of waiting for items another worker holds. A short queue is
@@ -228,9 +226,10 @@ where
             if stop {
                 st.stop = true;
                 room_cv.notify_all();
+                items_cv.notify_all();
             }
-            if st.idle_workers > 0 {
-                work_cv.notify_all();
+            if st.wait_window > 0 {
+                window_cv.notify_all();
             }
             if stop {
                 break;
@@ -242,19 +241,31 @@ where
 
 /// A worker that panics stops the run (the others would otherwise wait forever for its
 /// results), and the panic then reaches the caller through the thread scope.
-struct PanicGuard<'a, T, R> {
-    state: &'a Mutex<State<T, R>>,
-    work_cv: &'a Condvar,
-    room_cv: &'a Condvar,
-}
+struct PanicGuard<'a, T, R, W, E>(&'a Shared<T, R, W, E>);
 
-impl<T, R> Drop for PanicGuard<'_, T, R> {
+impl<T, R, W, E> Drop for PanicGuard<'_, T, R, W, E> {
     fn drop(&mut self) {
         if std::thread::panicking() {
-            lock(self.state).stop = true;
-            self.work_cv.notify_all();
-            self.room_cv.notify_all();
+            lock(&self.0.state).stop = true;
+            self.0.wake_all();
         }
+    }
+}
+
+struct CloseOnDrop<'a, T, R, W, E>(&'a Shared<T, R, W, E>);
+
+impl<T, R, W, E> Drop for CloseOnDrop<'_, T, R, W, E> {
+    fn drop(&mut self) {
+        lock(&self.0.state).closed = true;
+        self.0.wake_all();
+    }
+}
+
+impl<T, R, W, E> Shared<T, R, W, E> {
+    fn wake_all(&self) {
+        self.items_cv.notify_all();
+        self.window_cv.notify_all();
+        self.room_cv.notify_all();
     }
 }
 
