@@ -274,12 +274,22 @@ fn run_parallel(
         job.jobs,
         4 * job.jobs * batch,
         batch,
-        |input| {
-            let mut d = Done {
-                res: Ok(Outcome::default()),
-                text: Spool::default(),
-                diff: Spool::default(),
-                explain: Spool::default(),
+        |input, old: Option<Done>| {
+            // An emitted result's spools are empty: their memory serves again.
+            let mut d = match old {
+                Some(mut d) => {
+                    d.res = Ok(Outcome::default());
+                    d.text.recycle();
+                    d.diff.recycle();
+                    d.explain.recycle();
+                    d
+                }
+                None => Done {
+                    res: Ok(Outcome::default()),
+                    text: Spool::default(),
+                    diff: Spool::default(),
+                    explain: Spool::default(),
+                },
             };
             let sinks = Sinks {
                 text: spool_text.then_some(&mut d.text as _),

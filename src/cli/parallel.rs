@@ -61,14 +61,15 @@ struct Shared<T, R, W, E> {
 }
 
 /// Run `work` on every item of `items` with `jobs` threads and call `emit` with each item and
-/// its result in item order (by reference: they are dropped by the thread that made them). `emit` returning `Break` stops the run: items not yet started
+/// its result in item order (by reference: they are dropped by the thread that made them).
+/// `work` may get an emitted result of the same thread back, to reuse its buffers. `emit` returning `Break` stops the run: items not yet started
 /// are never started, and the iterator is not read further.
 pub fn ordered<T, R, I, W, E>(items: I, jobs: usize, window: usize, batch: usize, work: W, emit: E)
 where
     I: IntoIterator<Item = T>,
     T: Send,
     R: Send,
-    W: Fn(&T) -> R + Sync,
+    W: Fn(&T, Option<R>) -> R + Sync,
     E: FnMut(&T, &mut R) -> ControlFlow<()> + Send,
 {
     let jobs = jobs.max(1);
@@ -125,7 +126,7 @@ where
 
 fn worker<T, R, W, E>(sh: &Shared<T, R, W, E>, me: usize)
 where
-    W: Fn(&T) -> R,
+    W: Fn(&T, Option<R>) -> R,
     E: FnMut(&T, &mut R) -> ControlFlow<()>,
 {
     let Shared {
@@ -178,11 +179,11 @@ where
                 room_cv.notify_one();
             }
         }
-        dead.clear();
         results.extend(run.drain(..).map(|(i, t)| {
-            let r = work(&t);
+            let r = work(&t, dead.pop().map(|(_, r)| r));
             (i, t, r)
         }));
+        dead.clear();
         let mut st = lock(state);
         for (i, t, r) in results.drain(..) {
             let k = i - st.taken;
@@ -292,7 +293,7 @@ mod tests {
             4,
             8,
             3,
-            |&i| {
+            |&i, _| {
                 // Early items finish last.
                 std::thread::sleep(Duration::from_millis((50 - i) % 7));
                 i * 10
@@ -316,7 +317,7 @@ mod tests {
             3,
             4,
             2,
-            |_| {
+            |_, _| {
                 started.fetch_add(1, Ordering::SeqCst);
             },
             |&idx: &usize, _| {
@@ -348,7 +349,7 @@ mod tests {
             2,
             16,
             8,
-            |&i| i + 1,
+            |&i, _| i + 1,
             |&i, &mut r| {
                 emitted.fetch_add(1, Ordering::SeqCst);
                 got.push((i, r));
@@ -371,7 +372,7 @@ mod tests {
             3,
             6,
             2,
-            |&i| {
+            |&i, _| {
                 std::thread::sleep(Duration::from_micros((40 - i) * 50));
                 i * 2
             },
@@ -392,7 +393,7 @@ mod tests {
             2,
             4,
             4,
-            |_| {
+            |_, _| {
                 started.fetch_add(1, Ordering::SeqCst);
             },
             |&idx: &usize, _| {
@@ -417,7 +418,7 @@ mod tests {
             2,
             4,
             1,
-            |_| std::thread::sleep(Duration::from_micros(100)),
+            |_, _| std::thread::sleep(Duration::from_micros(100)),
             |&idx, _| {
                 if idx == 3 {
                     ControlFlow::Break(())
