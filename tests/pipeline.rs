@@ -749,3 +749,27 @@ fn o_to_a_fifo_writes_through_it_and_in_place_keeps_symlinks() {
         .is_symlink());
     assert_eq!(fs::read_to_string(&inp).unwrap(), FIXED);
 }
+
+#[test]
+fn a_walk_longer_than_the_read_ahead_streams_in_path_order() {
+    // More files than the parallel run reads ahead of the workers (4096), in directories
+    // whose names sort differently as strings and as paths ("a b" < "a/x" < "a-c").
+    let d = tempfile::tempdir().unwrap();
+    let mut want: Vec<(std::path::PathBuf, String)> = Vec::new();
+    for (k, dir) in ["a", "a b", "a-c", "a/z", "b"].iter().enumerate() {
+        fs::create_dir_all(d.path().join(dir)).unwrap();
+        for i in 0..900 {
+            let p = d.path().join(dir).join(format!("{i}.txt"));
+            let text = format!("file {k} {i}\n");
+            fs::write(&p, &text).unwrap();
+            want.push((p, text));
+        }
+    }
+    want.sort();
+    let want: String = want.into_iter().map(|(_, t)| t).collect();
+    let serial = zhfix().args(["-j", "1"]).arg(d.path()).output().unwrap();
+    let par = zhfix().args(["-j", "2"]).arg(d.path()).output().unwrap();
+    assert!(serial.status.success() && par.status.success());
+    assert_eq!(String::from_utf8_lossy(&serial.stdout), want);
+    assert_eq!(String::from_utf8_lossy(&par.stdout), want);
+}

@@ -11,7 +11,7 @@ use zhfix::pipeline::{select_rules, Pipeline};
 use zhfix::rule::{Quotes, RuleConfig, Spacing};
 use zhfix::script::{Config, Target};
 
-use super::inputs::{expand, Input, Walk};
+use super::inputs::{Input, Inputs, Problem, Walk};
 use super::output::{self, AtomicFile, Spool};
 use super::parallel;
 use super::process::{fix_file, Conversion, Job, Outcome, Sinks};
@@ -21,6 +21,8 @@ use super::{is_broken_pipe, FixArgs, QuotesArg, SpacingArg, EXIT_CHECK, EXIT_ERR
 const PROGRESS_FILES: usize = 200;
 /// ... or for one input of this many bytes.
 const PROGRESS_BYTES: u64 = 64 << 20;
+/// Many small outputs are written to standard output in chunks of this size.
+const STDOUT_BUFFER: usize = 256 << 10;
 
 pub fn run(a: &FixArgs) -> Result<i32> {
     let rules = select_rules(a.rules.as_deref(), a.skip.as_deref())?;
@@ -62,35 +64,67 @@ pub fn run(a: &FixArgs) -> Result<i32> {
         diff_color: output::use_color(a.color, output::stdout_is_terminal()),
     };
 
-    let mut status = EXIT_OK;
     let walk = Walk {
         no_ignore: a.no_ignore,
         hidden: a.hidden,
         globs: a.glob.clone(),
     };
-    let inputs = expand(&a.paths, &walk, &mut |p, why| {
-        eprintln!("zhfix: {p}: {why}");
-        status = EXIT_ERROR;
-    });
+    let mut walk_failed = false;
+    let mut problem = |p: Problem| {
+        eprintln!("zhfix: {}: {}", p.name, p.why);
+        walk_failed = true;
+    };
+    let mut found = Inputs::new(&a.paths, &walk);
+    // Two inputs are enough to choose parallel files over the blocks of one input; the rest
+    // of a walk then streams to the workers, which start on the first files at once.
+    let mut inputs: Vec<Input> = Vec::new();
+    let limit = if jobs > 1 { 2 } else { usize::MAX };
+    while inputs.len() < limit {
+        match found.next() {
+            Some(Ok(i)) => inputs.push(i),
+            Some(Err(p)) => problem(p),
+            None => break,
+        }
+    }
     let mut em = Emitter {
         a,
         single: match &a.output {
             Some(p) if !a.check => Some(AtomicFile::create(p)?),
             _ => None,
         },
-        stdout: output::stdout(),
-        status,
+        stdout: io::BufWriter::with_capacity(STDOUT_BUFFER, io::stdout()),
+        status: EXIT_OK,
         any_rewrites: false,
     };
     let text_to_stdout =
         !(a.check || a.json || a.diff || a.in_place || a.out_dir.is_some() || a.output.is_some());
-    let progress = progress_bar(a, &inputs);
 
-    let res = if inputs.len() > 1 && jobs > 1 {
-        run_parallel(&job, &inputs, &mut em, text_to_stdout, progress.as_ref())
+    let (res, progress) = if jobs > 1 && inputs.len() > 1 {
+        let progress = progress_allowed(a).then(|| files_bar(0, false));
+        let stream = inputs
+            .into_iter()
+            .map(Ok)
+            .chain(&mut found)
+            .filter_map(|r| {
+                let i = r.map_err(&mut problem).ok()?;
+                if let Some(p) = &progress {
+                    p.inc_length(1);
+                    if p.length() == Some(PROGRESS_FILES as u64) {
+                        p.set_draw_target(ProgressDrawTarget::stderr());
+                    }
+                }
+                Some(i)
+            });
+        let res = run_parallel(&job, stream, &mut em, text_to_stdout, progress.as_ref());
+        (res, progress)
     } else {
-        run_serial(&job, &inputs, &mut em, text_to_stdout, progress.as_ref())
+        let progress = progress_bar(a, &inputs);
+        let res = run_serial(&job, &inputs, &mut em, text_to_stdout, progress.as_ref());
+        (res, progress)
     };
+    if walk_failed {
+        em.status = EXIT_ERROR;
+    }
     if let Some(p) = &progress {
         p.finish_and_clear();
     }
@@ -131,21 +165,22 @@ struct Emitter<'a> {
     a: &'a FixArgs,
     /// `-o FILE`.
     single: Option<AtomicFile>,
-    stdout: io::BufWriter<io::StdoutLock<'static>>,
+    /// Not a `StdoutLock`: whichever worker thread's turn it is writes (see `parallel`).
+    stdout: io::BufWriter<io::Stdout>,
     status: i32,
     any_rewrites: bool,
 }
 
 impl Emitter<'_> {
     /// After a file's text, diff and explain output: its report line, name or error.
-    fn report(&mut self, input: &Input, res: Result<Outcome>) -> Result<()> {
+    fn report(&mut self, input: &Input, res: Result<&Outcome, &anyhow::Error>) -> Result<()> {
         let a = self.a;
         let o = match res {
             Ok(o) => o,
             Err(e) => {
                 // Standard output closed while this file was written: end quietly.
-                if is_broken_pipe(&e) {
-                    return Err(e);
+                if is_broken_pipe(e) {
+                    return Err(io::Error::from(io::ErrorKind::BrokenPipe).into());
                 }
                 eprintln!("zhfix: {}: {e:#}", input.name());
                 self.status = EXIT_ERROR;
@@ -203,7 +238,7 @@ fn run_serial(
             };
             fix_file(job, input, sinks, job.jobs > 1, progress)
         };
-        em.report(input, res)?;
+        em.report(input, res.as_ref())?;
         if let (Some(p), true) = (progress, inputs.len() > 1) {
             p.inc(1);
         }
@@ -221,7 +256,7 @@ struct Done {
 
 fn run_parallel(
     job: &Job,
-    inputs: &[Input],
+    inputs: impl Iterator<Item = Input>,
     em: &mut Emitter,
     text_to_stdout: bool,
     progress: Option<&ProgressBar>,
@@ -229,20 +264,32 @@ fn run_parallel(
     let a = job.args;
     let spool_text = text_to_stdout || em.single.is_some();
     let mut failed: Option<anyhow::Error> = None;
-    // Batches of 8 cut the hand-over cost for many small files; the window bounds how many
-    // outputs wait (each spooled to disk past 1 MiB).
-    let batch = if inputs.len() >= 64 * job.jobs { 8 } else { 1 };
+    // Runs of up to 8 files per claim cut the hand-over cost for many small files (a short
+    // queue is shared out instead). The window bounds how many outputs wait (each spooled to
+    // disk past 1 MiB); four runs per worker let a worker go on past a slow run of the other
+    // instead of sleeping until it is done.
+    let batch = 8;
     parallel::ordered(
         inputs,
         job.jobs,
-        2 * job.jobs * batch,
+        4 * job.jobs * batch,
         batch,
-        |input| {
-            let mut d = Done {
-                res: Ok(Outcome::default()),
-                text: Spool::default(),
-                diff: Spool::default(),
-                explain: Spool::default(),
+        |input, old: Option<Done>| {
+            // An emitted result's spools are empty: their memory serves again.
+            let mut d = match old {
+                Some(mut d) => {
+                    d.res = Ok(Outcome::default());
+                    d.text.recycle();
+                    d.diff.recycle();
+                    d.explain.recycle();
+                    d
+                }
+                None => Done {
+                    res: Ok(Outcome::default()),
+                    text: Spool::default(),
+                    diff: Spool::default(),
+                    explain: Spool::default(),
+                },
             };
             let sinks = Sinks {
                 text: spool_text.then_some(&mut d.text as _),
@@ -252,7 +299,7 @@ fn run_parallel(
             d.res = fix_file(job, input, sinks, false, None);
             d
         },
-        |i, mut d| {
+        |input, d| {
             let r = (|| -> Result<()> {
                 d.explain.drain_to(&mut io::stderr().lock())?;
                 match em.single.as_mut() {
@@ -260,7 +307,7 @@ fn run_parallel(
                     None => d.text.drain_to(&mut em.stdout)?,
                 }
                 d.diff.drain_to(&mut em.stdout)?;
-                em.report(&inputs[i], d.res)
+                em.report(input, d.res.as_ref())
             })();
             if let Some(p) = progress {
                 p.inc(1);
@@ -282,33 +329,43 @@ fn run_parallel(
 
 /// A bar on stderr only when it is a terminal, nobody asked for quiet or for `--explain`
 /// (which writes there), and the work is big enough to wait for.
+fn progress_allowed(a: &FixArgs) -> bool {
+    !(a.quiet || a.explain || !output::stderr_is_terminal())
+}
+
 fn progress_bar(a: &FixArgs, inputs: &[Input]) -> Option<ProgressBar> {
-    if a.quiet || a.explain || !output::stderr_is_terminal() {
+    if !progress_allowed(a) {
         return None;
     }
-    let bar = if inputs.len() >= PROGRESS_FILES {
-        let pb =
-            ProgressBar::with_draw_target(Some(inputs.len() as u64), ProgressDrawTarget::stderr());
-        if let Ok(s) =
-            ProgressStyle::with_template("{bar:40} {pos}/{len} files {elapsed} ETA {eta}")
-        {
-            pb.set_style(s);
-        }
-        pb
-    } else if let [Input::File { path, .. }] = inputs {
-        let len = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
-        if len < PROGRESS_BYTES {
-            return None;
-        }
-        let pb = ProgressBar::with_draw_target(Some(len), ProgressDrawTarget::stderr());
-        if let Ok(s) =
-            ProgressStyle::with_template("{bar:40} {bytes}/{total_bytes} {bytes_per_sec} ETA {eta}")
-        {
-            pb.set_style(s);
-        }
-        pb
-    } else {
+    if inputs.len() >= PROGRESS_FILES {
+        return Some(files_bar(inputs.len() as u64, true));
+    }
+    let [Input::File { path, .. }] = inputs else {
         return None;
     };
-    Some(bar)
+    let len = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
+    if len < PROGRESS_BYTES {
+        return None;
+    }
+    let pb = ProgressBar::with_draw_target(Some(len), ProgressDrawTarget::stderr());
+    if let Ok(s) =
+        ProgressStyle::with_template("{bar:40} {bytes}/{total_bytes} {bytes_per_sec} ETA {eta}")
+    {
+        pb.set_style(s);
+    }
+    Some(pb)
+}
+
+/// A bar counting files; hidden while a walk has not yet found [`PROGRESS_FILES`].
+fn files_bar(len: u64, visible: bool) -> ProgressBar {
+    let target = if visible {
+        ProgressDrawTarget::stderr()
+    } else {
+        ProgressDrawTarget::hidden()
+    };
+    let pb = ProgressBar::with_draw_target(Some(len), target);
+    if let Ok(s) = ProgressStyle::with_template("{bar:40} {pos}/{len} files {elapsed} ETA {eta}") {
+        pb.set_style(s);
+    }
+    pb
 }

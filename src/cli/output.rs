@@ -268,6 +268,17 @@ pub struct Spool {
 
 impl Spool {
     const MEMORY: usize = 1 << 20;
+    /// A spool used again keeps this much memory at most.
+    const KEEP: usize = 64 << 10;
+
+    /// Empty, for another file; keeps its memory unless a big output grew it.
+    pub fn recycle(&mut self) {
+        self.mem.clear();
+        self.file = None;
+        if self.mem.capacity() > Self::KEEP {
+            self.mem = Vec::new();
+        }
+    }
 
     /// Copy everything written so far to `w`.
     pub fn drain_to(&mut self, w: &mut dyn Write) -> io::Result<()> {
