@@ -532,9 +532,11 @@ fn whole_line(line: &str, latin: bool, cjk: bool) -> Option<(String, Vec<Edit>)>
         .iter()
         .filter(|_| latin)
         .chain(CJK_CHAINS.iter().filter(|_| cjk));
-    let before = model::score(line);
+    // Scores of the readings (the line's own score cancels out of their comparison, and is
+    // needed only when no reading is decisive).
     let mut best: Option<(f32, String, Chain, bool, bool)> = None;
     let mut runner_up = f32::NEG_INFINITY;
+    let mut decisive = false;
     // Each reader re-encodes the line once, whichever writers then decode the bytes (the
     // three Latin chains share one reader).
     let mut encoded: Vec<(Enc, Option<Vec<u8>>)> = Vec::with_capacity(4);
@@ -562,14 +564,15 @@ fn whole_line(line: &str, latin: bool, cjk: bool) -> Option<(String, Vec<Edit>)>
         if fixed == line {
             continue;
         }
-        let (score, reads) = score_and_reads(&fixed);
-        let gain = score - before;
+        let (gain, reads) = score_and_reads(&fixed);
         // Bytes that decode as UTF-8 over many multibyte sequences were UTF-8: GBK, Big5 or
         // Latin-1 text does so by chance about once per ten sequences, so no other chain can
-        // be the answer and none is worth decoding and scoring.
+        // be the answer and none is worth decoding and scoring; and text that triage flagged
+        // and that re-encodes so is mojibake, so the line's own score is not needed either.
         if chain.writer == Enc::Utf8 && utf8_sequences(&fixed) >= DECISIVE_UTF8 {
             best = Some((gain, fixed, chain, lossy, reads));
             runner_up = f32::NEG_INFINITY;
+            decisive = true;
             break;
         }
         match &best {
@@ -582,8 +585,10 @@ fn whole_line(line: &str, latin: bool, cjk: bool) -> Option<(String, Vec<Edit>)>
             }
         }
     }
-    let (gain, fixed, chain, lossy, reads) = best?;
-    if gain < repair::MIN_GAIN.max(runner_up + WHOLE_LINE_MARGIN) {
+    let (score, fixed, chain, lossy, reads) = best?;
+    if score < runner_up + WHOLE_LINE_MARGIN
+        || (!decisive && score - model::score(line) < repair::MIN_GAIN)
+    {
         return None;
     }
     let mut reader = chain.reader.name();
@@ -607,7 +612,20 @@ fn whole_line(line: &str, latin: bool, cjk: bool) -> Option<(String, Vec<Edit>)>
             Enc::Utf8 => std::borrow::Cow::Borrowed(fixed.as_bytes()),
             w => std::borrow::Cow::Owned(codec::encode_str(w, &fixed)?),
         };
-        if codec::decode_str(chain.reader, &back, cp1252).as_deref() != Some(line) {
+        // A Latin-1 / windows-1252 reader gives back every byte it wrote (C1 controls and
+        // windows-1252 punctuation were checked not to mix above), so comparing bytes is
+        // enough; a CJK reader's table may not round-trip, so its reading is redone.
+        let same = match chain.reader {
+            Enc::Latin1 => {
+                let bytes = encoded
+                    .iter()
+                    .find(|(r, _)| *r == Enc::Latin1)
+                    .and_then(|(_, b)| b.as_deref());
+                bytes == Some(&back[..])
+            }
+            r => codec::decode_str(r, &back, cp1252).as_deref() == Some(line),
+        };
+        if !same {
             return None;
         }
     }
