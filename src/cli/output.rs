@@ -60,6 +60,9 @@ impl AtomicFile {
             _ => PathBuf::from("."),
         };
         interrupts::remove_temp_files_on_signal();
+        // Created under the lock the signal handler takes: a signal between creating the file
+        // and registering it would otherwise leave it behind.
+        let mut live = live_temps();
         let tmp = tempfile::Builder::new()
             .prefix(".zhfix-")
             .suffix(".tmp")
@@ -70,7 +73,9 @@ impl AtomicFile {
                     dir.display()
                 )
             })?;
-        let live = Some(Live::register(tmp.path()));
+        live.push(tmp.path().to_path_buf());
+        drop(live);
+        let live = Some(Live(tmp.path().to_path_buf()));
         Ok(AtomicFile {
             out: Out::Temp(FailingWriter::new(tmp)),
             target,
@@ -135,13 +140,6 @@ fn live_temps() -> MutexGuard<'static, Vec<PathBuf>> {
 
 /// A temporary file's entry in [`LIVE`], removed when the file is renamed or dropped.
 struct Live(PathBuf);
-
-impl Live {
-    fn register(path: &Path) -> Live {
-        live_temps().push(path.to_path_buf());
-        Live(path.to_path_buf())
-    }
-}
 
 impl Drop for Live {
     fn drop(&mut self) {
