@@ -316,8 +316,26 @@ pub fn encode_line(enc: Enc, s: &str, lossy: bool) -> Option<Vec<u8>> {
     match enc {
         Enc::Utf8 => out.extend_from_slice(s.as_bytes()),
         Enc::Latin1 => {
-            for c in s.chars() {
-                out.push(latin1_byte(c)?);
+            // U+0080–U+00FF are C2/C3 plus one byte in UTF-8: read them off the bytes.
+            let b = s.as_bytes();
+            let mut i = 0;
+            while let Some(&x) = b.get(i) {
+                match x {
+                    0..=0x7F => {
+                        out.push(x);
+                        i += 1;
+                    }
+                    0xC2 | 0xC3 => {
+                        let y = *b.get(i + 1)?;
+                        out.push(((x & 0x03) << 6) | (y & 0x3F));
+                        i += 2;
+                    }
+                    _ => {
+                        let c = s.get(i..)?.chars().next()?;
+                        out.push(latin1_byte(c)?);
+                        i += c.len_utf8();
+                    }
+                }
             }
         }
         Enc::Gbk | Enc::Big5 | Enc::ShiftJis => {
@@ -350,6 +368,10 @@ pub fn decode_lossy(enc: Enc, b: &[u8]) -> Option<(String, bool)> {
     if enc == Enc::Utf8 && !b.contains(&WILD) {
         return std::str::from_utf8(b).ok().map(|s| (s.to_owned(), false));
     }
+    // A legacy writer with nothing lost: one table fetch, not one per character.
+    if matches!(enc, Enc::Gbk | Enc::Big5 | Enc::ShiftJis) && !b.contains(&WILD) {
+        return decode_table(table(enc)?, b).map(|s| (s, false));
+    }
     let mut out = String::with_capacity(b.len() + b.len() / 2);
     let (mut i, mut lost, mut any) = (0, 0usize, false);
     while i < b.len() {
@@ -374,6 +396,33 @@ pub fn decode_lossy(enc: Enc, b: &[u8]) -> Option<(String, bool)> {
         out.push('\u{FFFD}');
     }
     Some((out, any))
+}
+
+/// [`decode_written`] over all of `b` with a legacy writer's table: None at the first invalid
+/// sequence or private-use result.
+fn decode_table(t: &Table, b: &[u8]) -> Option<String> {
+    let mut out = String::with_capacity(b.len() + b.len() / 2);
+    let mut i = 0;
+    while let Some(&x) = b.get(i) {
+        if x < 0x80 {
+            out.push(x as char);
+            i += 1;
+            continue;
+        }
+        let s = t.singles[(x - 0x80) as usize];
+        let (c, n) = if s != '\0' {
+            (s, 1)
+        } else {
+            let y = *b.get(i + 1)?;
+            (t.pairs[pair_index(x, y)?], 2)
+        };
+        if c == '\0' || is_private_use(c) {
+            return None;
+        }
+        out.push(c);
+        i += n;
+    }
+    Some(out)
 }
 
 /// Decode `b` with a reader exactly as the garbling did. For [`Enc::Latin1`], `cp1252` picks
@@ -406,6 +455,25 @@ pub fn decode_str(enc: Enc, b: &[u8], cp1252: bool) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn whole_line_fast_paths_agree_with_the_per_character_ones() {
+        let latin = "ä¸­æ–‡ ÄãºÃ €‚ƒ„ café ÿ\u{81}";
+        let mut slow = Vec::new();
+        for c in latin.chars() {
+            assert!(encode_char(Enc::Latin1, c, false, &mut slow));
+        }
+        assert_eq!(encode_line(Enc::Latin1, latin, false), Some(slow));
+        assert_eq!(encode_line(Enc::Latin1, "中", false), None);
+        for (enc, text) in [(Enc::Gbk, "经济发展，中文。ab"), (Enc::Big5, "經濟發展。")]
+        {
+            let bytes = encode_str(enc, text).expect("encodable");
+            assert_eq!(decode_lossy(enc, &bytes), Some((text.to_string(), false)));
+            // A lead byte with nothing after it, and a pair no table has.
+            assert_eq!(decode_lossy(enc, &bytes[..bytes.len() - 3]), None);
+            assert_eq!(decode_lossy(enc, &[0x81, 0x20]), None);
+        }
+    }
 
     #[test]
     fn tables_round_trip_common_text() {

@@ -523,11 +523,11 @@ const WHOLE_LINE_MARGIN: f32 = 15.0;
 
 /// The common case, a line garbled from end to end by one chain: re-encode the whole line
 /// with the reader, decode it strictly with the writer, and accept the result when it is far
-/// more plausible than the line and than any other chain's reading, reads as text, garbles
-/// back to exactly the line, and leaves nothing for a second step. Anything less clear-cut
-/// (partial damage, lost bytes, two steps, close calls) returns None and goes through the
-/// span-level search, which reaches the same answer on such lines at many times the cost.
-fn whole_line(line: &str, latin: bool, cjk: bool) -> Option<(String, Vec<Edit>)> {
+/// more plausible than the line and than any other chain's reading, reads as text and garbles
+/// back to exactly the line; settled (the bool) when it leaves nothing suspicious for another
+/// round. Anything less clear-cut (partial damage, close calls) returns None and goes through
+/// the span-level search, which reaches the same answer on such lines at many times the cost.
+fn whole_line(line: &str, latin: bool, cjk: bool) -> Option<(String, Vec<Edit>, bool)> {
     let chains = LATIN_CHAINS
         .iter()
         .filter(|_| latin)
@@ -595,10 +595,13 @@ fn whole_line(line: &str, latin: bool, cjk: bool) -> Option<(String, Vec<Edit>)>
     let mut cp1252 = false;
     if chain.reader == Enc::Latin1 {
         // Same rule as a span: C1 controls (Latin-1) and windows-1252 punctuation never mix.
-        let c1 = line.chars().any(|c| {
-            matches!(c as u32, 0x80..=0x9F) && !matches!(c as u32, 0x81 | 0x8D | 0x8F | 0x90 | 0x9D)
-        });
-        cp1252 = line.chars().any(codec::is_cp1252_special);
+        let (mut c1, mut special) = (false, false);
+        for c in line.chars().filter(|c| !c.is_ascii()) {
+            c1 |= matches!(c as u32, 0x80..=0x9F)
+                && !matches!(c as u32, 0x81 | 0x8D | 0x8F | 0x90 | 0x9D);
+            special |= codec::is_cp1252_special(c);
+        }
+        cp1252 = special;
         if c1 && cp1252 {
             return None;
         }
@@ -632,10 +635,10 @@ fn whole_line(line: &str, latin: bool, cjk: bool) -> Option<(String, Vec<Edit>)>
     if !reads || fixed.chars().any(is_kana) {
         return None;
     }
+    // Something still suspicious (a second layer of garbling, or rare characters the text
+    // really has): the reading stands, and the next round looks at what it left.
     let (l2, c2) = triage(&fixed);
-    if l2 || c2 {
-        return None;
-    }
+    let settled = !l2 && !c2;
     // Report only the part that changed (ASCII at either end passes through unchanged).
     let note = format!(
         "{} → read as {}{}",
@@ -644,7 +647,7 @@ fn whole_line(line: &str, latin: bool, cjk: bool) -> Option<(String, Vec<Edit>)>
         if lossy { " (lossy)" } else { "" }
     );
     let edit = Edit::between(line, &fixed, note);
-    Some((fixed, vec![edit]))
+    Some((fixed, vec![edit], settled))
 }
 
 /// Multibyte UTF-8 sequences that settle a whole line as UTF-8 misread (see [`whole_line`]).
@@ -663,8 +666,8 @@ fn fix_line(line: &str, triaged: Option<(bool, bool)>) -> Option<(String, Vec<Ed
     if !latin && !cjk {
         return None;
     }
-    if let Some((fixed, edits)) = whole_line(line, latin, cjk) {
-        return Some((fixed, edits, true));
+    if let Some(done) = whole_line(line, latin, cjk) {
+        return Some(done);
     }
     span_repair(line, latin, cjk).map(|(fixed, edits)| (fixed, edits, false))
 }
