@@ -374,7 +374,7 @@ pub fn repair(line: &str, chain: Chain, lossy_ok: bool, suspects: &[usize]) -> (
         for t in 0..3 {
             let text = if t == 0 { &orig } else { &rep };
             for (s, &(sc, prev)) in st.iter().enumerate() {
-                // Only keep → swap enters a span, and only mid-line.
+                // Spans open and close through keep; the from-start state is never entered.
                 if !sc.is_finite() || (s != t && s != 0 && t != 0) || (t == 2 && s != 2) {
                     continue;
                 }
