@@ -114,7 +114,15 @@ pub fn run(a: &FixArgs) -> Result<i32> {
                     }
                 }
                 Some(i)
-            });
+            })
+            // The walk is over: show the final total now rather than whenever the bar's rate
+            // limit next allows a frame (a fast run may end before that).
+            .chain(std::iter::from_fn(|| {
+                if let Some(p) = &progress {
+                    p.force_draw();
+                }
+                None
+            }));
         let res = run_parallel(&job, stream, &mut em, text_to_stdout, progress.as_ref());
         (res, progress)
     } else {
