@@ -125,15 +125,10 @@ impl Pipeline {
                 }
                 ran = true;
                 let f = (rule.apply)(&cur, &self.config);
-                let changed = matches!(f.text, Cow::Owned(_));
-                let next = match f.text {
-                    Cow::Owned(o) => Some(o),
-                    Cow::Borrowed(_) => None,
-                };
-                if !f.changes.is_empty() || changed {
+                if !f.changes.is_empty() {
                     report(&cur, f.changes);
                 }
-                if let Some(o) = next {
+                if let Cow::Owned(o) = f.text {
                     if o != *cur {
                         version += 1;
                     }

@@ -168,6 +168,48 @@ fn build(enc: &'static encoding_rs::Encoding) -> Table {
     }
 }
 
+impl Table {
+    /// Append the reader bytes of non-ASCII `c` (`lossy`: U+FFFD as [`WILD`]); false if none.
+    #[inline]
+    fn push_code(&self, c: char, lossy: bool, out: &mut Vec<u8>) -> bool {
+        if c == '\u{FFFD}' && lossy {
+            out.push(WILD);
+            return true;
+        }
+        match self.encode.get(c as usize).copied().unwrap_or(0) {
+            0 => false,
+            v if v < 0x100 => {
+                out.push(v as u8);
+                true
+            }
+            v => {
+                out.extend_from_slice(&v.to_be_bytes());
+                true
+            }
+        }
+    }
+
+    /// The character at `b[i]`, lead byte `x` ≥ 0x80, and its length; None if invalid.
+    #[inline]
+    fn unit(&self, b: &[u8], i: usize, x: u8) -> Option<(char, usize)> {
+        let s = self.singles[(x - 0x80) as usize];
+        if s != '\0' {
+            return Some((s, 1));
+        }
+        let c = self.pairs[pair_index(x, *b.get(i + 1)?)?];
+        (c != '\0').then_some((c, 2))
+    }
+}
+
+/// One U+FFFD per three lost bytes in a row (a CJK character in UTF-8), not one per fragment,
+/// so repaired text keeps about its true length.
+pub(super) fn push_lost(out: &mut String, lost_bytes: &mut usize) {
+    for _ in 0..(*lost_bytes).div_ceil(3) {
+        out.push('\u{FFFD}');
+    }
+    *lost_bytes = 0;
+}
+
 fn table(enc: Enc) -> Option<&'static Table> {
     static GBK: OnceLock<Table> = OnceLock::new();
     static BIG5: OnceLock<Table> = OnceLock::new();
@@ -201,24 +243,7 @@ pub fn encode_char(enc: Enc, c: char, lossy: bool, out: &mut Vec<u8>) -> bool {
             None => false,
         },
         Enc::Gbk | Enc::Big5 | Enc::ShiftJis => {
-            if c == '\u{FFFD}' && lossy {
-                out.push(WILD);
-                return true;
-            }
-            let Some(t) = table(enc) else {
-                return false;
-            };
-            match t.encode.get(c as usize).copied().unwrap_or(0) {
-                0 => false,
-                v if v < 0x100 => {
-                    out.push(v as u8);
-                    true
-                }
-                v => {
-                    out.extend_from_slice(&v.to_be_bytes());
-                    true
-                }
-            }
+            table(enc).is_some_and(|t| t.push_code(c, lossy, out))
         }
     }
 }
@@ -245,22 +270,10 @@ pub fn decode_unit(enc: Enc, b: &[u8], i: usize) -> Unit {
     match enc {
         Enc::Utf8 => utf8_unit(b, i),
         Enc::Latin1 => Unit::Char(x as char, 1),
-        Enc::Gbk | Enc::Big5 | Enc::ShiftJis => {
-            let Some(t) = table(enc) else {
-                return Unit::Invalid;
-            };
-            let s = t.singles[(x - 0x80) as usize];
-            if s != '\0' {
-                return Unit::Char(s, 1);
-            }
-            let Some(&y) = b.get(i + 1) else {
-                return Unit::Invalid;
-            };
-            match pair_index(x, y).map(|k| t.pairs[k]) {
-                Some(c) if c != '\0' => Unit::Char(c, 2),
-                _ => Unit::Invalid,
-            }
-        }
+        Enc::Gbk | Enc::Big5 | Enc::ShiftJis => match table(enc).and_then(|t| t.unit(b, i, x)) {
+            Some((c, n)) => Unit::Char(c, n),
+            None => Unit::Invalid,
+        },
     }
 }
 
@@ -343,16 +356,8 @@ pub fn encode_line(enc: Enc, s: &str, lossy: bool) -> Option<Vec<u8>> {
             for c in s.chars() {
                 if c.is_ascii() {
                     out.push(c as u8);
-                    continue;
-                }
-                if c == '\u{FFFD}' && lossy {
-                    out.push(WILD);
-                    continue;
-                }
-                match t.encode.get(c as usize).copied().unwrap_or(0) {
-                    0 => return None,
-                    v if v < 0x100 => out.push(v as u8),
-                    v => out.extend_from_slice(&v.to_be_bytes()),
+                } else if !t.push_code(c, lossy, &mut out) {
+                    return None;
                 }
             }
         }
@@ -377,10 +382,7 @@ pub fn decode_lossy(enc: Enc, b: &[u8]) -> Option<(String, bool)> {
     while i < b.len() {
         match decode_written(enc, b, i) {
             Unit::Char(c, n) => {
-                for _ in 0..lost.div_ceil(3) {
-                    out.push('\u{FFFD}');
-                }
-                lost = 0;
+                push_lost(&mut out, &mut lost);
                 out.push(c);
                 i += n;
             }
@@ -392,9 +394,7 @@ pub fn decode_lossy(enc: Enc, b: &[u8]) -> Option<(String, bool)> {
             Unit::Invalid => return None,
         }
     }
-    for _ in 0..lost.div_ceil(3) {
-        out.push('\u{FFFD}');
-    }
+    push_lost(&mut out, &mut lost);
     Some((out, any))
 }
 
@@ -409,14 +409,8 @@ fn decode_table(t: &Table, b: &[u8]) -> Option<String> {
             i += 1;
             continue;
         }
-        let s = t.singles[(x - 0x80) as usize];
-        let (c, n) = if s != '\0' {
-            (s, 1)
-        } else {
-            let y = *b.get(i + 1)?;
-            (t.pairs[pair_index(x, y)?], 2)
-        };
-        if c == '\0' || is_private_use(c) {
+        let (c, n) = t.unit(b, i, x)?;
+        if is_private_use(c) {
             return None;
         }
         out.push(c);

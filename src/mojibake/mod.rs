@@ -252,6 +252,15 @@ impl Iterator for Classes<'_> {
     }
 }
 
+/// [`class_of_char`], from the table where it has the character.
+#[inline]
+fn class(table: &ClassTable, c: char) -> u16 {
+    match table.get(c as usize) {
+        Some(&k) => k,
+        None => class_of_char(c),
+    }
+}
+
 /// Which chain families are worth trying on `line`. A misread multibyte character leaves at
 /// least two suspicious characters side by side (UTF-8 Han read as Latin-1: three; GBK: two),
 /// while accented words (café, Zürich) have them one at a time.
@@ -431,13 +440,7 @@ fn passes_for(line: &str, latin: bool, cjk: bool) -> Vec<(f32, Vec<Span>)> {
 fn suspects(line: &str) -> Vec<usize> {
     let table = class_table();
     line.char_indices()
-        .filter(|&(_, c)| {
-            let k = match table.get(c as usize) {
-                Some(&k) => k,
-                None => class_of_char(c),
-            };
-            k & (LATIN | CJK) != 0
-        })
+        .filter(|&(_, c)| class(table, c) & (LATIN | CJK) != 0)
         .map(|(i, _)| i)
         .collect()
 }

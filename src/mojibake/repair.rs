@@ -123,15 +123,14 @@ fn run_atoms(
         let (atom_k, atom_i) = (k, i);
         let rep_start = reps.len();
         let mut lost = false;
-        // Lost bytes in a row: one U+FFFD per three (a CJK character in UTF-8), not one per
-        // fragment, so the text keeps about its true length.
+        // Lost bytes in a row become U+FFFD at the next character (see `push_lost`).
         let mut lost_bytes = 0usize;
         let mut j = i;
         let mut ok = false;
         while j < bytes.len() {
             match codec::decode_written(w, bytes, j) {
                 Unit::Char(c, n) => {
-                    flush_lost(reps, &mut lost_bytes);
+                    codec::push_lost(reps, &mut lost_bytes);
                     reps.push(c);
                     j += n;
                 }
@@ -159,7 +158,7 @@ fn run_atoms(
                 break;
             }
         }
-        flush_lost(reps, &mut lost_bytes);
+        codec::push_lost(reps, &mut lost_bytes);
         let rep = (rep_start, reps.len());
         if ok {
             let (s, e) = (starts[atom_k].1, starts[k].1);
@@ -269,13 +268,6 @@ fn explains(atoms: &[Atom], suspects: &[usize]) -> bool {
         }
     }
     false
-}
-
-fn flush_lost(rep: &mut String, lost_bytes: &mut usize) {
-    for _ in 0..(*lost_bytes).div_ceil(3) {
-        rep.push('\u{FFFD}');
-    }
-    *lost_bytes = 0;
 }
 
 /// A text scored once, so it can follow any previous character: only its first character's
