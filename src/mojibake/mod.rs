@@ -228,13 +228,20 @@ impl Iterator for Classes<'_> {
 
     #[inline(always)]
     fn next(&mut self) -> Option<u16> {
+        // Three-byte sequences first, with no fallback: their code points are all in the table.
+        if let [x, y, z, ref rest @ ..] = *self.bytes {
+            if x & 0xF0 == 0xE0 {
+                self.bytes = rest;
+                return Some(self.table[three_byte_index(x, y, z)]);
+            }
+        }
         let (u, len) = match *self.bytes {
+            [x @ 0..=0x7F, ..] => (x as u32, 1),
+            [x @ 0xC0..=0xDF, y, ..] => (((x as u32 & 0x1F) << 6) | (y as u32 & 0x3F), 2),
             [x @ 0xE0..=0xEF, y, z, ..] => (
                 ((x as u32 & 0x0F) << 12) | ((y as u32 & 0x3F) << 6) | (z as u32 & 0x3F),
                 3,
             ),
-            [x @ 0..=0x7F, ..] => (x as u32, 1),
-            [x @ 0xC0..=0xDF, y, ..] => (((x as u32 & 0x1F) << 6) | (y as u32 & 0x3F), 2),
             [x, y, z, w, ..] => (
                 ((x as u32 & 0x07) << 18)
                     | ((y as u32 & 0x3F) << 12)
@@ -250,6 +257,35 @@ impl Iterator for Classes<'_> {
             None => class_of_char(char::from_u32(u).unwrap_or('\u{FFFD}')),
         })
     }
+}
+
+/// The code point of the three-byte UTF-8 sequence `x y z`, always below 0x10000.
+#[inline(always)]
+fn three_byte_index(x: u8, y: u8, z: u8) -> usize {
+    ((x as usize & 0x0F) << 12) | ((y as usize & 0x3F) << 6) | (z as usize & 0x3F)
+}
+
+/// The union of the classes of every character of `bytes` (whole UTF-8 characters): the
+/// clean-text path of [`triage_full`], so ASCII and three-byte characters are read in one
+/// tight loop and the rest go through [`Classes`].
+fn classes_or(bytes: &[u8], table: &'static ClassTable) -> u16 {
+    let (mut acc, mut i) = (0u16, 0usize);
+    while let [x, y, z, ..] = *bytes.get(i..).unwrap_or_default() {
+        if x < 0x80 {
+            acc |= table[x as usize];
+            i += 1;
+        } else if x & 0xF0 == 0xE0 {
+            acc |= table[three_byte_index(x, y, z)];
+            i += 3;
+        } else {
+            let len = if x >= 0xF0 { 4 } else { 2 };
+            let ch = bytes.get(i..i + len).unwrap_or_default();
+            acc |= Classes { bytes: ch, table }.fold(0, |a, k| a | k);
+            i += len;
+        }
+    }
+    let tail = bytes.get(i..).unwrap_or_default();
+    acc | Classes { bytes: tail, table }.fold(0, |a, k| a | k)
 }
 
 /// [`class_of_char`], from the table where it has the character.
@@ -274,48 +310,36 @@ fn triage(line: &str) -> (bool, bool) {
 
 /// [`triage`], and whether the line has a character nfc may change.
 fn triage_full(line: &str) -> (bool, bool, bool) {
-    let mut seen = 0u16;
-    let mut classes = Classes {
-        bytes: line.as_bytes(),
-        table: class_table(),
-    };
+    let table = class_table();
+    let bytes = line.as_bytes();
+    // Unigram cost of the Han characters that follow a Han character (the positions the pair
+    // check samples), for the jumble pre-check, and the union of every character's class.
+    let (mut uni_n, mut uni_cost, mut prev_han, mut seen) = (0usize, 0u32, 0u16, 0u16);
+    let mut rest = Classes { bytes, table };
+    while uni_n < PAIR_SAMPLE {
+        let Some(k) = rest.next() else {
+            break;
+        };
+        seen |= k;
+        let han = (k & HAN) >> 2;
+        let pair = han & prev_han;
+        uni_cost += u32::from(k >> COST_SHIFT) * u32::from(pair);
+        uni_n += usize::from(pair);
+        prev_han = han;
+    }
+    // The rest needs only the union: clean text hardly has a suspicious character, and when
+    // there is one the whole line is counted again below.
+    seen |= classes_or(rest.bytes, table);
     let (mut latin, mut cjk) = (0usize, 0usize);
     let (mut latin_run, mut latin_pair) = (0usize, false);
-    let mut count = |k: u16| {
-        if k & (LATIN | CJK) != 0 {
+    if seen & (LATIN | CJK) != 0 {
+        for k in (Classes { bytes, table }) {
             let l = (k & LATIN) as usize;
             latin += l;
             latin_run = (latin_run + 1) * l;
             latin_pair |= latin_run >= 2;
             cjk += ((k & CJK) >> 1) as usize;
-        } else {
-            latin_run = 0;
         }
-    };
-    // Unigram cost of the Han characters that follow a Han character (the positions the pair
-    // check samples), for the jumble pre-check.
-    let (mut uni_n, mut uni_cost, mut prev_han) = (0usize, 0u32, false);
-    // Until the sample is full, every character is looked at in full.
-    while uni_n < PAIR_SAMPLE {
-        let Some(k) = classes.next() else {
-            break;
-        };
-        count(k);
-        seen |= k;
-        let han = k & HAN != 0;
-        if han && prev_han {
-            uni_cost += (k >> COST_SHIFT) as u32;
-            uni_n += 1;
-        }
-        prev_han = han;
-    }
-    // The rest only counts suspicious characters, which clean text hardly has: first one
-    // lookup per character to see whether there is any at all.
-    let rest = Classes { ..classes };
-    let rest_bits = classes.fold(0, |acc, k| acc | k);
-    seen |= rest_bits;
-    if rest_bits & (LATIN | CJK) != 0 {
-        rest.for_each(&mut count);
     }
     let jumbled = cjk < 2
         && uni_n >= 4
