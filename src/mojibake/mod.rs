@@ -269,23 +269,36 @@ fn three_byte_index(x: u8, y: u8, z: u8) -> usize {
 /// clean-text path of [`triage_full`], so ASCII and three-byte characters are read in one
 /// tight loop and the rest go through [`Classes`].
 fn classes_or(bytes: &[u8], table: &'static ClassTable) -> u16 {
-    let (mut acc, mut i) = (0u16, 0usize);
-    while let [x, y, z, ..] = *bytes.get(i..).unwrap_or_default() {
-        if x < 0x80 {
-            acc |= table[x as usize];
-            i += 1;
-        } else if x & 0xF0 == 0xE0 {
-            acc |= table[three_byte_index(x, y, z)];
-            i += 3;
-        } else {
-            let len = if x >= 0xF0 { 4 } else { 2 };
-            let ch = bytes.get(i..i + len).unwrap_or_default();
-            acc |= Classes { bytes: ch, table }.fold(0, |a, k| a | k);
-            i += len;
+    let mut acc = 0u16;
+    let mut rest = bytes;
+    loop {
+        match *rest {
+            // Two Chinese characters per step: a run of them is the common case.
+            [x, y, z, u, v, w, ref tail @ ..]
+                if (x & u) & 0xF0 == 0xE0 && (x | u) & 0xF0 == 0xE0 =>
+            {
+                acc |= table[three_byte_index(x, y, z)] | table[three_byte_index(u, v, w)];
+                rest = tail;
+            }
+            [x, y, z, ref tail @ ..] if x & 0xF0 == 0xE0 => {
+                acc |= table[three_byte_index(x, y, z)];
+                rest = tail;
+            }
+            [x, ref tail @ ..] if x < 0x80 => {
+                acc |= table[x as usize];
+                rest = tail;
+            }
+            [] => return acc,
+            _ => {
+                let mut one = Classes { bytes: rest, table };
+                let Some(k) = one.next() else {
+                    return acc;
+                };
+                acc |= k;
+                rest = one.bytes;
+            }
         }
     }
-    let tail = bytes.get(i..).unwrap_or_default();
-    acc | Classes { bytes: tail, table }.fold(0, |a, k| a | k)
 }
 
 /// [`class_of_char`], from the table where it has the character.
