@@ -7,17 +7,21 @@ use super::{between, hit_blocks, is_han, line_bounds, Editor, BLOCK};
 use crate::rule::{Fixed, Quotes, RuleConfig, Spacing};
 
 /// Could the UTF-8 sequence starting with `x, y, z` be anything but NFC-stable? False for
-/// ASCII, everything below U+0300, CJK U+3000–U+9FFF (bar the kana voicing marks U+3099/309A)
-/// and the full-width forms; true otherwise, which sends the line to the exact check. Written
+/// ASCII, everything below U+0300, CJK U+3000–U+9FFF (bar the kana voicing marks U+3099/309A),
+/// the full-width forms and the supplementary Han extensions; true otherwise, which sends the line to the exact check. Written
 /// without branches so the block pre-scan vectorises.
 #[inline(always)]
 fn suspicious(x: u8, y: u8, z: u8) -> bool {
     let multi = x >= 0xCC;
     let cjk = between(x, 0xE3, 0xE9) & !((x == 0xE3) & (y == 0x82) & ((z == 0x99) | (z == 0x9A)));
     let fullwidth = (x == 0xEF) & (y >= 0xBC);
+    // In the letterlike row only Ω K Å (U+2126, U+212A, U+212B) change: `℃` is common in news.
+    let letterlike = (y == 0x84) & ((z == 0xA6) | (z == 0xAA) | (z == 0xAB));
     let punct = (x == 0xE2)
-        & !(((y == 0x80) & ((z == 0x80) | (z == 0x81))) | (y == 0x84) | (y == 0x8C) | (y == 0xAB));
-    multi & !cjk & !fullwidth & !punct
+        & !(((y == 0x80) & ((z == 0x80) | (z == 0x81))) | letterlike | (y == 0x8C) | (y == 0xAB));
+    // Han extensions B–F (U+20000–U+2EFFF); the compatibility supplement starts at U+2F800.
+    let han_ext = (x == 0xF0) & between(y, 0xA0, 0xAE);
+    multi & !cjk & !fullwidth & !punct & !han_ext
 }
 
 fn suspicious_at(b: &[u8], i: usize) -> bool {
