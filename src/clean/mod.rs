@@ -355,6 +355,53 @@ mod tests {
     }
 
     #[test]
+    fn wide_and_portable_scans_find_the_same_blocks() {
+        // Pseudo-random bytes with sparse hits, at every length around the block edges.
+        let mut x = 0x2545_F491_u32;
+        let bytes: Vec<u8> = (0..5000)
+            .map(|_| {
+                x ^= x << 13;
+                x ^= x >> 17;
+                x ^= x << 5;
+                (x >> 24) as u8
+            })
+            .collect();
+        let pred = |p: u8, x: u8, y: u8, _: u8, v: u8| (x == 0x21) & (p > y) | (v == 7);
+        for len in (0..300).chain(4990..5000) {
+            let b = &bytes[..len];
+            let hits = |wide| {
+                let mut from = 0;
+                std::iter::from_fn(|| {
+                    let h = next_hit(b, from, &pred, wide)?;
+                    from = h + BLOCK;
+                    Some(h)
+                })
+                .collect::<Vec<_>>()
+            };
+            let at = |i: Option<usize>| i.and_then(|i| b.get(i)).copied().unwrap_or(b' ');
+            let naive: Vec<usize> = (0..len)
+                .step_by(BLOCK)
+                .filter(|&base| {
+                    (base..(base + BLOCK).min(len)).any(|k| {
+                        pred(
+                            at(k.checked_sub(1)),
+                            at(Some(k)),
+                            at(Some(k + 1)),
+                            at(Some(k + 2)),
+                            at(Some(k + 3)),
+                        )
+                    })
+                })
+                .collect();
+            let portable = hits(false);
+            assert_eq!(portable, naive, "length {len}");
+            assert_eq!(hits(wide_vectors()), portable, "length {len}");
+            let all: Vec<usize> = hit_blocks(b, pred).collect();
+            assert_eq!(all, portable, "length {len}");
+        }
+    }
+
+    #[test]
     fn line_bounds_excludes_crlf() {
         let t = "ab\r\ncd\r\n";
         assert_eq!(line_bounds(t, 5), (4, 6));
