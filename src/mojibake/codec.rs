@@ -48,9 +48,16 @@ fn latin1_byte(c: char) -> Option<u8> {
     if u <= 0xFF {
         return Some(u as u8);
     }
+    cp1252_special_byte(c)
+}
+
+/// windows-1252 byte of one of its characters outside Latin-1 (a search of 32 characters,
+/// which the compiler does a few at a time).
+fn cp1252_special_byte(c: char) -> Option<u8> {
     CP1252_HIGH
         .iter()
         .position(|&h| h == c)
+        .filter(|_| (c as u32) > 0xFF)
         .map(|i| 0x80 + i as u8)
 }
 
@@ -517,6 +524,12 @@ mod tests {
             Some("\u{81}€")
         );
         assert_eq!(latin1_byte('€'), Some(0x80));
+        // The match agrees with the decoding table both ways.
+        for (b, &c) in (0x80u8..).zip(CP1252_HIGH.iter()) {
+            assert_eq!(latin1_byte(c), Some(b), "{c:?}");
+            assert_eq!(is_cp1252_special(c), (c as u32) > 0xFF);
+        }
+        assert_eq!(cp1252_special_byte('é'), None);
         assert_eq!(latin1_byte('中'), None);
     }
 }

@@ -136,13 +136,25 @@ fn is_kana(c: char) -> bool {
 
 /// Does a repaired span read like text?
 fn reads_as_text(s: &str) -> bool {
-    score_and_reads(s).1
+    judge(s, f32::NEG_INFINITY).is_some_and(|j| j.reads)
 }
 
-/// The model score of `s` and whether it reads like text, in one pass.
-fn score_and_reads(s: &str) -> (f32, bool) {
+/// What the whole-line path needs to know of a reading, found in one pass over it.
+struct Judged {
+    /// Model score ([`model::score`]).
+    score: f32,
+    /// Reads like text: the non-ASCII characters average at least [`MIN_MEAN`].
+    reads: bool,
+    /// Has kana (Japanese text, not a Chinese repair).
+    kana: bool,
+}
+
+/// [`Judged`] for `s`, or None as soon as its score falls to `floor` or below: every
+/// log-probability is at most 0, so a reading already that implausible cannot end above it,
+/// and the rest of it need not be scored.
+fn judge(s: &str, floor: f32) -> Option<Judged> {
     let (mut n, mut sum, mut total, mut prev) = (0usize, 0.0f32, 0.0f32, None);
-    let mut fffd = false;
+    let (mut fffd, mut kana) = (false, false);
     for c in s.chars() {
         let p = model::logp(prev, c);
         total += p;
@@ -152,6 +164,10 @@ fn score_and_reads(s: &str) -> (f32, bool) {
         } else if !c.is_ascii() {
             sum += p;
             n += 1;
+            kana |= is_kana(c);
+        }
+        if total <= floor {
+            return None;
         }
         prev = Some(c);
     }
@@ -161,7 +177,24 @@ fn score_and_reads(s: &str) -> (f32, bool) {
     } else {
         sum / n as f32 >= MIN_MEAN
     };
-    (total, reads)
+    Some(Judged {
+        score: total,
+        reads,
+        kana,
+    })
+}
+
+/// Is the model score of `s` above `floor`? Stops as soon as the answer is no (see [`judge`]).
+fn scores_above(s: &str, floor: f32) -> bool {
+    let (mut total, mut prev) = (0.0f32, None);
+    for c in s.chars() {
+        total += model::logp(prev, c);
+        if total <= floor {
+            return false;
+        }
+        prev = Some(c);
+    }
+    total > floor
 }
 
 /// Handicap (nats) of a two-step repair against one-step ones.
@@ -272,6 +305,31 @@ fn triage(line: &str) -> (bool, bool) {
     (latin, cjk)
 }
 
+/// Running counts of the suspicious characters of a line, for [`triage_full`].
+#[derive(Default)]
+struct Tally {
+    latin: usize,
+    cjk: usize,
+    /// Suspicious Latin characters in a row so far, and whether two ever stood side by side.
+    latin_run: usize,
+    latin_pair: bool,
+}
+
+impl Tally {
+    #[inline(always)]
+    fn add(&mut self, k: u16) {
+        if k & (LATIN | CJK) != 0 {
+            let l = (k & LATIN) as usize;
+            self.latin += l;
+            self.latin_run = (self.latin_run + 1) * l;
+            self.latin_pair |= self.latin_run >= 2;
+            self.cjk += ((k & CJK) >> 1) as usize;
+        } else {
+            self.latin_run = 0;
+        }
+    }
+}
+
 /// [`triage`], and whether the line has a character nfc may change.
 fn triage_full(line: &str) -> (bool, bool, bool) {
     let mut seen = 0u16;
@@ -279,19 +337,7 @@ fn triage_full(line: &str) -> (bool, bool, bool) {
         bytes: line.as_bytes(),
         table: class_table(),
     };
-    let (mut latin, mut cjk) = (0usize, 0usize);
-    let (mut latin_run, mut latin_pair) = (0usize, false);
-    let mut count = |k: u16| {
-        if k & (LATIN | CJK) != 0 {
-            let l = (k & LATIN) as usize;
-            latin += l;
-            latin_run = (latin_run + 1) * l;
-            latin_pair |= latin_run >= 2;
-            cjk += ((k & CJK) >> 1) as usize;
-        } else {
-            latin_run = 0;
-        }
-    };
+    let mut tally = Tally::default();
     // Unigram cost of the Han characters that follow a Han character (the positions the pair
     // check samples), for the jumble pre-check.
     let (mut uni_n, mut uni_cost, mut prev_han) = (0usize, 0u32, false);
@@ -300,7 +346,7 @@ fn triage_full(line: &str) -> (bool, bool, bool) {
         let Some(k) = classes.next() else {
             break;
         };
-        count(k);
+        tally.add(k);
         seen |= k;
         let han = k & HAN != 0;
         if han && prev_han {
@@ -309,14 +355,25 @@ fn triage_full(line: &str) -> (bool, bool, bool) {
         }
         prev_han = han;
     }
-    // The rest only counts suspicious characters, which clean text hardly has: first one
-    // lookup per character to see whether there is any at all.
-    let rest = Classes { ..classes };
-    let rest_bits = classes.fold(0, |acc, k| acc | k);
-    seen |= rest_bits;
-    if rest_bits & (LATIN | CJK) != 0 {
-        rest.for_each(&mut count);
+    // The rest only counts suspicious characters, which clean text hardly has: one lookup per
+    // character until the first one, then counting from there on.
+    let mut skipped = false;
+    for k in classes.by_ref() {
+        seen |= k;
+        if k & (LATIN | CJK) != 0 {
+            if skipped {
+                tally.latin_run = 0;
+            }
+            tally.add(k);
+            break;
+        }
+        skipped = true;
     }
+    for k in classes {
+        seen |= k;
+        tally.add(k);
+    }
+    let Tally { latin, cjk, latin_pair, .. } = tally;
     let jumbled = cjk < 2
         && uni_n >= 4
         && (uni_cost as f32) * -0.1 < JUMBLE_UNIGRAM * uni_n as f32
@@ -535,9 +592,9 @@ fn whole_line(line: &str, latin: bool, cjk: bool) -> Option<(String, Vec<Edit>, 
         .iter()
         .filter(|_| latin)
         .chain(CJK_CHAINS.iter().filter(|_| cjk));
-    // Scores of the readings (the line's own score cancels out of their comparison, and is
-    // needed only when no reading is decisive).
-    let mut best: Option<(f32, String, Chain, bool, bool)> = None;
+    // Readings and their judgements (the line's own score cancels out of their comparison,
+    // and is needed only when no reading is decisive).
+    let mut best: Option<(Judged, String, Chain, bool)> = None;
     let mut runner_up = f32::NEG_INFINITY;
     let mut decisive = false;
     // Each reader re-encodes the line once, whichever writers then decode the bytes (the
@@ -567,30 +624,41 @@ fn whole_line(line: &str, latin: bool, cjk: bool) -> Option<(String, Vec<Edit>, 
         if fixed == line {
             continue;
         }
-        let (gain, reads) = score_and_reads(&fixed);
         // Bytes that decode as UTF-8 over many multibyte sequences were UTF-8: GBK, Big5 or
         // Latin-1 text does so by chance about once per ten sequences, so no other chain can
         // be the answer and none is worth decoding and scoring; and text that triage flagged
         // and that re-encodes so is mojibake, so the line's own score is not needed either.
-        if chain.writer == Enc::Utf8 && utf8_sequences(&fixed) >= DECISIVE_UTF8 {
-            best = Some((gain, fixed, chain, lossy, reads));
+        if chain.writer == Enc::Utf8 && utf8_sequences(&fixed, lossy) >= DECISIVE_UTF8 {
+            let Some(j) = judge(&fixed, f32::NEG_INFINITY) else {
+                continue;
+            };
+            best = Some((j, fixed, chain, lossy));
             runner_up = f32::NEG_INFINITY;
             decisive = true;
             break;
         }
+        // A reading that cannot come within the margin of the best one so far neither wins
+        // nor blocks the winner: it is scored only until that is clear.
+        let floor = best
+            .as_ref()
+            .map_or(f32::NEG_INFINITY, |b| b.0.score - WHOLE_LINE_MARGIN);
+        let Some(j) = judge(&fixed, floor) else {
+            continue;
+        };
         match &best {
-            Some((g, ..)) if *g >= gain => runner_up = runner_up.max(gain),
+            Some((b, ..)) if b.score >= j.score => runner_up = runner_up.max(j.score),
             _ => {
-                if let Some((g, ..)) = &best {
-                    runner_up = runner_up.max(*g);
+                if let Some((b, ..)) = &best {
+                    runner_up = runner_up.max(b.score);
                 }
-                best = Some((gain, fixed, chain, lossy, reads));
+                best = Some((j, fixed, chain, lossy));
             }
         }
     }
-    let (score, fixed, chain, lossy, reads) = best?;
+    let (judged, fixed, chain, lossy) = best?;
+    let score = judged.score;
     if score < runner_up + WHOLE_LINE_MARGIN
-        || (!decisive && score - model::score(line) < repair::MIN_GAIN)
+        || (!decisive && scores_above(line, score - repair::MIN_GAIN))
     {
         return None;
     }
@@ -598,12 +666,15 @@ fn whole_line(line: &str, latin: bool, cjk: bool) -> Option<(String, Vec<Edit>, 
     let mut cp1252 = false;
     if chain.reader == Enc::Latin1 {
         // Same rule as a span: C1 controls (Latin-1) and windows-1252 punctuation never mix.
-        let (mut c1, mut special) = (false, false);
-        for c in line.chars().filter(|c| !c.is_ascii()) {
-            c1 |= matches!(c as u32, 0x80..=0x9F)
-                && !matches!(c as u32, 0x81 | 0x8D | 0x8F | 0x90 | 0x9D);
-            special |= codec::is_cp1252_special(c);
-        }
+        // Read off the UTF-8 bytes: the line re-encoded, so every character above U+00FF in
+        // it (lead byte C4 or more) is windows-1252 punctuation, and a C1 control is C2 80–9F.
+        let b = line.as_bytes();
+        let special = b.iter().any(|&x| x >= 0xC4);
+        let c1 = b.windows(2).any(|w| {
+            w[0] == 0xC2
+                && matches!(w[1], 0x80..=0x9F)
+                && !matches!(w[1], 0x81 | 0x8D | 0x8F | 0x90 | 0x9D)
+        });
         cp1252 = special;
         if c1 && cp1252 {
             return None;
@@ -635,7 +706,7 @@ fn whole_line(line: &str, latin: bool, cjk: bool) -> Option<(String, Vec<Edit>, 
             return None;
         }
     }
-    if !reads || fixed.chars().any(is_kana) {
+    if !judged.reads || judged.kana {
         return None;
     }
     // Something still suspicious (a second layer of garbling, or rare characters the text
@@ -657,9 +728,9 @@ fn whole_line(line: &str, latin: bool, cjk: bool) -> Option<(String, Vec<Edit>, 
 const DECISIVE_UTF8: usize = 8;
 
 /// Characters of `s` that took more than one byte, U+FFFD (a lost one) aside.
-fn utf8_sequences(s: &str) -> usize {
+fn utf8_sequences(s: &str, lossy: bool) -> usize {
     let leads = s.bytes().filter(|&b| b >= 0xC0).count();
-    leads - s.matches('\u{FFFD}').count()
+    leads - if lossy { s.matches('\u{FFFD}').count() } else { 0 }
 }
 
 /// Repair one line (without its newline): the new line, the edited regions, and whether the
