@@ -282,6 +282,32 @@ pub fn mean_score(text: &str) -> f32 {
 mod tests {
     use super::*;
 
+    /// The mojibake rule stops scoring a reading once its partial sum falls low enough, which
+    /// is only sound if no character ever raises a score.
+    #[test]
+    fn no_log_probability_is_positive() {
+        let chars: Vec<char> = (0u32..0x11000).filter_map(char::from_u32).collect();
+        for &c in &chars {
+            assert!(unigram(c) <= 0.0, "{c:?}");
+        }
+        // Every stored pair and backoff of the common characters, and a spread of the rest.
+        let han: Vec<char> = chars.iter().copied().filter(|&c| is_han(c)).collect();
+        let common: Vec<char> = han.iter().copied().filter(|&c| is_common_han(c)).collect();
+        for &a in common.iter().step_by(7) {
+            for &b in &common {
+                assert!(logp(Some(a), b) <= 0.0, "{a}{b}");
+            }
+        }
+        for (&a, &b) in han.iter().zip(han.iter().rev()) {
+            assert!(logp(Some(a), b) <= 0.0 && logp(Some(b), a) <= 0.0, "{a}{b}");
+        }
+        for &a in &['a', '1', ' ', '，', 'é', '\u{FFFD}'] {
+            for &b in chars.iter().step_by(13) {
+                assert!(logp(Some(a), b) <= 0.0, "{a}{b}");
+            }
+        }
+    }
+
     #[test]
     fn header_matches_layout() {
         assert_eq!(&DATA[..4], b"ZHM1");

@@ -48,9 +48,16 @@ fn latin1_byte(c: char) -> Option<u8> {
     if u <= 0xFF {
         return Some(u as u8);
     }
+    cp1252_special_byte(c)
+}
+
+/// windows-1252 byte of one of its characters outside Latin-1 (a search of 32 characters,
+/// which the compiler does a few at a time).
+fn cp1252_special_byte(c: char) -> Option<u8> {
     CP1252_HIGH
         .iter()
         .position(|&h| h == c)
+        .filter(|_| (c as u32) > 0xFF)
         .map(|i| 0x80 + i as u8)
 }
 
@@ -308,12 +315,23 @@ fn utf8_unit(b: &[u8], i: usize) -> Unit {
         }
         return Unit::Invalid;
     }
-    match std::str::from_utf8(seq) {
-        Ok(s) => s
-            .chars()
-            .next()
-            .map_or(Unit::Invalid, |c| Unit::Char(c, need)),
-        Err(_) => Unit::Invalid,
+    // Decoded by hand (a validation call per character cost more than the rest of the
+    // lossy decode): continuation bytes, then the shortest-form, surrogate and range rules.
+    let mut u = x as u32 & (0x7F >> need);
+    for &c in &seq[1..] {
+        if !is_cont(c) {
+            return Unit::Invalid;
+        }
+        u = (u << 6) | (c as u32 & 0x3F);
+    }
+    let shortest = match need {
+        3 => u >= 0x800,
+        4 => u >= 0x10000,
+        _ => true,
+    };
+    match char::from_u32(u) {
+        Some(c) if shortest => Unit::Char(c, need),
+        _ => Unit::Invalid,
     }
 }
 
@@ -517,6 +535,37 @@ mod tests {
             Some("\u{81}€")
         );
         assert_eq!(latin1_byte('€'), Some(0x80));
+        // The hand-written UTF-8 unit decoder agrees with the standard library on every
+        // sequence of up to four bytes drawn from the bytes that matter.
+        let probe = [
+            0x00, 0x41, 0x7F, 0x80, 0x8F, 0x90, 0x9F, 0xA0, 0xBF, 0xC0, 0xC1, 0xC2, 0xDF, 0xE0,
+            0xE1, 0xEC, 0xED, 0xEE, 0xEF, 0xF0, 0xF1, 0xF3, 0xF4, 0xF5, 0xFE,
+        ];
+        for &a in &probe {
+            for &b in &probe {
+                for &c in &probe {
+                    for &d in &probe {
+                        let bytes = [a, b, c, d];
+                        let want = match std::str::from_utf8(&bytes)
+                            .map_err(|e| e.valid_up_to())
+                            .map_or_else(|n| std::str::from_utf8(&bytes[..n]).ok(), Some)
+                            .and_then(|s| s.chars().next())
+                        {
+                            Some(ch) if !ch.is_ascii() => Unit::Char(ch, ch.len_utf8()),
+                            _ if a < 0x80 => Unit::Char(a as char, 1),
+                            _ => Unit::Invalid,
+                        };
+                        assert_eq!(decode_unit(Enc::Utf8, &bytes, 0), want, "{bytes:02X?}");
+                    }
+                }
+            }
+        }
+        // The match agrees with the decoding table both ways.
+        for (b, &c) in (0x80u8..).zip(CP1252_HIGH.iter()) {
+            assert_eq!(latin1_byte(c), Some(b), "{c:?}");
+            assert_eq!(is_cp1252_special(c), (c as u32) > 0xFF);
+        }
+        assert_eq!(cp1252_special_byte('é'), None);
         assert_eq!(latin1_byte('中'), None);
     }
 }

@@ -136,13 +136,25 @@ fn is_kana(c: char) -> bool {
 
 /// Does a repaired span read like text?
 fn reads_as_text(s: &str) -> bool {
-    score_and_reads(s).1
+    judge(s, f32::NEG_INFINITY).is_some_and(|j| j.reads)
 }
 
-/// The model score of `s` and whether it reads like text, in one pass.
-fn score_and_reads(s: &str) -> (f32, bool) {
+/// What the whole-line path needs to know of a reading, found in one pass over it.
+struct Judged {
+    /// Model score ([`model::score`]).
+    score: f32,
+    /// Reads like text: the non-ASCII characters average at least [`MIN_MEAN`].
+    reads: bool,
+    /// Has kana (Japanese text, not a Chinese repair).
+    kana: bool,
+}
+
+/// [`Judged`] for `s`, or None as soon as its score falls to `floor` or below: every
+/// log-probability is at most 0, so a reading already that implausible cannot end above it,
+/// and the rest of it need not be scored.
+fn judge(s: &str, floor: f32) -> Option<Judged> {
     let (mut n, mut sum, mut total, mut prev) = (0usize, 0.0f32, 0.0f32, None);
-    let mut fffd = false;
+    let (mut fffd, mut kana) = (false, false);
     for c in s.chars() {
         let p = model::logp(prev, c);
         total += p;
@@ -152,6 +164,10 @@ fn score_and_reads(s: &str) -> (f32, bool) {
         } else if !c.is_ascii() {
             sum += p;
             n += 1;
+            kana |= is_kana(c);
+        }
+        if total <= floor {
+            return None;
         }
         prev = Some(c);
     }
@@ -161,7 +177,54 @@ fn score_and_reads(s: &str) -> (f32, bool) {
     } else {
         sum / n as f32 >= MIN_MEAN
     };
-    (total, reads)
+    Some(Judged {
+        score: total,
+        reads,
+        kana,
+    })
+}
+
+/// [`judge`] for a reading that is compared with nothing (a decisive UTF-8 reading): only
+/// whether it reads as text and has kana. The Han characters are judged by their unigram
+/// probabilities alone: the pair table is for telling close readings apart, and a random
+/// access into it per character was a fifth of the time spent on a garbled file; unigrams put
+/// ordinary text near -7.5 per character, far above [`MIN_MEAN`], and the characters a wrong
+/// reading is made of (Latin-1 letters, rare Han, symbols) below it either way.
+fn judge_alone(s: &str) -> Judged {
+    let (mut n, mut sum) = (0usize, 0.0f32);
+    let (mut fffd, mut kana) = (false, false);
+    for c in s.chars().filter(|c| !c.is_ascii()) {
+        if c == '\u{FFFD}' {
+            fffd = true;
+        } else {
+            sum += model::unigram(c);
+            n += 1;
+            kana |= is_kana(c);
+        }
+    }
+    let reads = if n == 0 {
+        !fffd
+    } else {
+        sum / n as f32 >= MIN_MEAN
+    };
+    Judged {
+        score: 0.0,
+        reads,
+        kana,
+    }
+}
+
+/// Is the model score of `s` above `floor`? Stops as soon as the answer is no (see [`judge`]).
+fn scores_above(s: &str, floor: f32) -> bool {
+    let (mut total, mut prev) = (0.0f32, None);
+    for c in s.chars() {
+        total += model::logp(prev, c);
+        if total <= floor {
+            return false;
+        }
+        prev = Some(c);
+    }
+    total > floor
 }
 
 /// Handicap (nats) of a two-step repair against one-step ones.
@@ -321,6 +384,31 @@ fn triage(line: &str) -> (bool, bool) {
     (latin, cjk)
 }
 
+/// Running counts of the suspicious characters of a line, for [`triage_full`].
+#[derive(Default)]
+struct Tally {
+    latin: usize,
+    cjk: usize,
+    /// Suspicious Latin characters in a row so far, and whether two ever stood side by side.
+    latin_run: usize,
+    latin_pair: bool,
+}
+
+impl Tally {
+    #[inline(always)]
+    fn add(&mut self, k: u16) {
+        if k & (LATIN | CJK) != 0 {
+            let l = (k & LATIN) as usize;
+            self.latin += l;
+            self.latin_run = (self.latin_run + 1) * l;
+            self.latin_pair |= self.latin_run >= 2;
+            self.cjk += ((k & CJK) >> 1) as usize;
+        } else {
+            self.latin_run = 0;
+        }
+    }
+}
+
 /// [`triage`], and whether the line has a character nfc may change.
 fn triage_full(line: &str) -> (bool, bool, bool) {
     let table = class_table();
@@ -341,19 +429,20 @@ fn triage_full(line: &str) -> (bool, bool, bool) {
         prev_han = han;
     }
     // The rest needs only the union: clean text hardly has a suspicious character, and when
-    // there is one the whole line is counted again below.
+    // there is one the whole line is counted from its start.
     seen |= classes_or(rest.bytes, table);
-    let (mut latin, mut cjk) = (0usize, 0usize);
-    let (mut latin_run, mut latin_pair) = (0usize, false);
+    let mut tally = Tally::default();
     if seen & (LATIN | CJK) != 0 {
         for k in (Classes { bytes, table }) {
-            let l = (k & LATIN) as usize;
-            latin += l;
-            latin_run = (latin_run + 1) * l;
-            latin_pair |= latin_run >= 2;
-            cjk += ((k & CJK) >> 1) as usize;
+            tally.add(k);
         }
     }
+    let Tally {
+        latin,
+        cjk,
+        latin_pair,
+        ..
+    } = tally;
     let jumbled = cjk < 2
         && uni_n >= 4
         && (uni_cost as f32) * -0.1 < JUMBLE_UNIGRAM * uni_n as f32
@@ -567,20 +656,29 @@ const WHOLE_LINE_MARGIN: f32 = 15.0;
 /// back to exactly the line; settled (the bool) when it leaves nothing suspicious for another
 /// round. Anything less clear-cut (partial damage, close calls) returns None and goes through
 /// the span-level search, which reaches the same answer on such lines at many times the cost.
-fn whole_line(line: &str, latin: bool, cjk: bool) -> Option<(String, Vec<Edit>, bool)> {
+fn whole_line(
+    line: &str,
+    latin: bool,
+    cjk: bool,
+    decisive_only: bool,
+) -> Option<(String, Vec<Edit>, bool)> {
     let chains = LATIN_CHAINS
         .iter()
         .filter(|_| latin)
         .chain(CJK_CHAINS.iter().filter(|_| cjk));
-    // Scores of the readings (the line's own score cancels out of their comparison, and is
-    // needed only when no reading is decisive).
-    let mut best: Option<(f32, String, Chain, bool, bool)> = None;
+    // Readings and their judgements (the line's own score cancels out of their comparison,
+    // and is needed only when no reading is decisive).
+    let mut best: Option<(Judged, String, Chain, bool)> = None;
     let mut runner_up = f32::NEG_INFINITY;
     let mut decisive = false;
     // Each reader re-encodes the line once, whichever writers then decode the bytes (the
     // three Latin chains share one reader).
     let mut encoded: Vec<(Enc, Option<Vec<u8>>)> = Vec::with_capacity(4);
     for &chain in chains {
+        // Only UTF-8 can be decisive.
+        if decisive_only && chain.writer != Enc::Utf8 {
+            continue;
+        }
         // Only UTF-8 read by a multibyte reader leaves U+FFFD for bytes it could not pair.
         let lossy_ok = chain.writer == Enc::Utf8 && matches!(chain.reader, Enc::Gbk | Enc::Big5);
         let slot = match encoded.iter().position(|(r, _)| *r == chain.reader) {
@@ -604,30 +702,45 @@ fn whole_line(line: &str, latin: bool, cjk: bool) -> Option<(String, Vec<Edit>, 
         if fixed == line {
             continue;
         }
-        let (gain, reads) = score_and_reads(&fixed);
         // Bytes that decode as UTF-8 over many multibyte sequences were UTF-8: GBK, Big5 or
         // Latin-1 text does so by chance about once per ten sequences, so no other chain can
         // be the answer and none is worth decoding and scoring; and text that triage flagged
         // and that re-encodes so is mojibake, so the line's own score is not needed either.
-        if chain.writer == Enc::Utf8 && utf8_sequences(&fixed) >= DECISIVE_UTF8 {
-            best = Some((gain, fixed, chain, lossy, reads));
+        if chain.writer == Enc::Utf8 && utf8_sequences(&fixed, lossy) >= DECISIVE_UTF8 {
+            let j = judge_alone(&fixed);
+            best = Some((j, fixed, chain, lossy));
             runner_up = f32::NEG_INFINITY;
             decisive = true;
             break;
         }
+        if decisive_only {
+            continue;
+        }
+        // A reading that cannot come within the margin of the best one so far neither wins
+        // nor blocks the winner: it is scored only until that is clear.
+        let floor = best
+            .as_ref()
+            .map_or(f32::NEG_INFINITY, |b| b.0.score - WHOLE_LINE_MARGIN);
+        let Some(j) = judge(&fixed, floor) else {
+            continue;
+        };
         match &best {
-            Some((g, ..)) if *g >= gain => runner_up = runner_up.max(gain),
+            Some((b, ..)) if b.score >= j.score => runner_up = runner_up.max(j.score),
             _ => {
-                if let Some((g, ..)) = &best {
-                    runner_up = runner_up.max(*g);
+                if let Some((b, ..)) = &best {
+                    runner_up = runner_up.max(b.score);
                 }
-                best = Some((gain, fixed, chain, lossy, reads));
+                best = Some((j, fixed, chain, lossy));
             }
         }
     }
-    let (score, fixed, chain, lossy, reads) = best?;
+    let (judged, fixed, chain, lossy) = best?;
+    if decisive_only && !decisive {
+        return None;
+    }
+    let score = judged.score;
     if score < runner_up + WHOLE_LINE_MARGIN
-        || (!decisive && score - model::score(line) < repair::MIN_GAIN)
+        || (!decisive && scores_above(line, score - repair::MIN_GAIN))
     {
         return None;
     }
@@ -635,12 +748,15 @@ fn whole_line(line: &str, latin: bool, cjk: bool) -> Option<(String, Vec<Edit>, 
     let mut cp1252 = false;
     if chain.reader == Enc::Latin1 {
         // Same rule as a span: C1 controls (Latin-1) and windows-1252 punctuation never mix.
-        let (mut c1, mut special) = (false, false);
-        for c in line.chars().filter(|c| !c.is_ascii()) {
-            c1 |= matches!(c as u32, 0x80..=0x9F)
-                && !matches!(c as u32, 0x81 | 0x8D | 0x8F | 0x90 | 0x9D);
-            special |= codec::is_cp1252_special(c);
-        }
+        // Read off the UTF-8 bytes: the line re-encoded, so every character above U+00FF in
+        // it (lead byte C4 or more) is windows-1252 punctuation, and a C1 control is C2 80–9F.
+        let b = line.as_bytes();
+        let special = b.iter().any(|&x| x >= 0xC4);
+        let c1 = b.windows(2).any(|w| {
+            w[0] == 0xC2
+                && matches!(w[1], 0x80..=0x9F)
+                && !matches!(w[1], 0x81 | 0x8D | 0x8F | 0x90 | 0x9D)
+        });
         cp1252 = special;
         if c1 && cp1252 {
             return None;
@@ -672,7 +788,7 @@ fn whole_line(line: &str, latin: bool, cjk: bool) -> Option<(String, Vec<Edit>, 
             return None;
         }
     }
-    if !reads || fixed.chars().any(is_kana) {
+    if !judged.reads || judged.kana {
         return None;
     }
     // Something still suspicious (a second layer of garbling, or rare characters the text
@@ -694,9 +810,14 @@ fn whole_line(line: &str, latin: bool, cjk: bool) -> Option<(String, Vec<Edit>, 
 const DECISIVE_UTF8: usize = 8;
 
 /// Characters of `s` that took more than one byte, U+FFFD (a lost one) aside.
-fn utf8_sequences(s: &str) -> usize {
+fn utf8_sequences(s: &str, lossy: bool) -> usize {
     let leads = s.bytes().filter(|&b| b >= 0xC0).count();
-    leads - s.matches('\u{FFFD}').count()
+    leads
+        - if lossy {
+            s.matches('\u{FFFD}').count()
+        } else {
+            0
+        }
 }
 
 /// Repair one line (without its newline): the new line, the edited regions, and whether the
@@ -706,7 +827,7 @@ fn fix_line(line: &str, triaged: Option<(bool, bool)>) -> Option<(String, Vec<Ed
     if !latin && !cjk {
         return None;
     }
-    if let Some(done) = whole_line(line, latin, cjk) {
+    if let Some(done) = whole_line(line, latin, cjk, false) {
         return Some(done);
     }
     span_repair(line, latin, cjk).map(|(fixed, edits)| (fixed, edits, false))
@@ -856,6 +977,9 @@ const MAX_ROUNDS: usize = 4;
 
 /// [`fix_line`] repeated until the line stops changing, edits kept in the line's own offsets.
 fn fix_line_fully(line: &str) -> Option<(String, Vec<Edit>)> {
+    if let Some(first) = garbled_throughout(line) {
+        return Some(more_rounds(first));
+    }
     // Judge the line as nfc will leave it: otherwise a character nfc folds into a Latin-1
     // letter (U+1FFD → ´) or a composed pair (e + U+0301 → é) makes the next run see mojibake
     // this one did not.
@@ -913,7 +1037,12 @@ fn changed_region(a: &str, b: &str) -> (usize, usize) {
 
 /// [`fix_line`] round after round until nothing changes.
 fn fix_rounds(line: &str, triaged: Option<(bool, bool)>) -> Option<(String, Vec<Edit>)> {
-    let (mut cur, mut edits, mut settled) = fix_line(line, triaged)?;
+    fix_line(line, triaged).map(more_rounds)
+}
+
+/// The rounds after a first one of [`fix_rounds`].
+fn more_rounds(first: (String, Vec<Edit>, bool)) -> (String, Vec<Edit>) {
+    let (mut cur, mut edits, mut settled) = first;
     for _ in 1..MAX_ROUNDS {
         if settled {
             break;
@@ -925,7 +1054,78 @@ fn fix_rounds(line: &str, triaged: Option<(bool, bool)>) -> Option<(String, Vec<
         cur = next;
         settled = done;
     }
-    Some((cur, edits))
+    (cur, edits)
+}
+
+/// Characters the first look at a line reads for [`garbled_throughout`].
+const EARLY_CHARS: usize = 32;
+
+/// The first round of [`fix_line_fully`] for a line garbled from end to end by UTF-8 read as
+/// Latin-1 / windows-1252 or as a CJK encoding (a whole garbled file is nothing but such
+/// lines), found without triaging the whole line: the first few characters show the
+/// suspicious pattern, and a decisive UTF-8 reading ([`whole_line`]) settles it exactly as
+/// the full path would. None leaves the line to the full path.
+///
+/// Why the answer is the same: triage only adds chain families, and a family the early look
+/// did not flag cannot come before the decisive reading (Latin-1 chains come first, and they
+/// cannot re-encode a line with Han in it). The NFC view the full path takes of unstable lines
+/// is not needed: every character Latin-1 / windows-1252 can write is NFC-stable, and a CJK
+/// line is checked ([`nfc_stable`]).
+fn garbled_throughout(line: &str) -> Option<(String, Vec<Edit>, bool)> {
+    let mut classes = Classes {
+        bytes: line.as_bytes(),
+        table: class_table(),
+    };
+    let mut tally = Tally::default();
+    let mut han = false;
+    for k in classes.by_ref().take(EARLY_CHARS) {
+        tally.add(k);
+        han |= k & HAN != 0;
+    }
+    let latin = tally.latin_pair && tally.latin >= 2 && !han;
+    let cjk = tally.cjk >= 2 && han;
+    if !latin && !cjk {
+        return None;
+    }
+    // GBK or Big5 read as Latin-1 looks the same at first sight: their bytes are not UTF-8
+    // from the start (a cut sequence at the end of the prefix is fine).
+    let seen = line.get(..line.len() - classes.bytes.len()).unwrap_or("");
+    if latin {
+        let utf8_start = codec::encode_line(Enc::Latin1, seen, false).is_some_and(|b| {
+            std::str::from_utf8(&b).map_or_else(|e| e.error_len().is_none(), |_| true)
+        });
+        if !utf8_start {
+            return None;
+        }
+    }
+    if cjk && !nfc_stable(line) {
+        return None;
+    }
+    whole_line(line, latin, cjk, true)
+}
+
+/// Does NFC leave every character of `line` alone? Han of the main block (lead bytes E4–E9,
+/// the bulk of Chinese text) are passed over without a lookup.
+fn nfc_stable(line: &str) -> bool {
+    let table = class_table();
+    let b = line.as_bytes();
+    let mut i = 0;
+    while let Some(&x) = b.get(i) {
+        match x {
+            0..=0x7F => i += 1,
+            0xE4..=0xE9 => i += 3,
+            _ => {
+                let Some(c) = line.get(i..).and_then(|t| t.chars().next()) else {
+                    return false;
+                };
+                if class(table, c) & UNSTABLE != 0 {
+                    return false;
+                }
+                i += c.len_utf8();
+            }
+        }
+    }
+    true
 }
 
 /// Edits from `a` to `b` followed by edits from `b` to `c`, as edits from `a` to `c`. Regions
