@@ -411,129 +411,50 @@ impl Tally {
 
 /// [`triage`], and whether the line has a character nfc may change.
 fn triage_full(line: &str) -> (bool, bool, bool) {
-    Look::new(line).finish(line)
-}
-
-/// The Han-pair sample of a triage pass: Han characters that follow a Han character (the
-/// positions the pair check samples) and their unigram cost, for the jumble pre-check.
-#[derive(Clone, Copy, Default)]
-struct Sample {
-    n: usize,
-    cost: u32,
-    prev_han: u16,
-}
-
-impl Sample {
-    #[inline(always)]
-    fn add(&mut self, k: u16) {
+    let table = class_table();
+    let bytes = line.as_bytes();
+    // Unigram cost of the Han characters that follow a Han character (the positions the pair
+    // check samples), for the jumble pre-check, and the union of every character's class.
+    let (mut uni_n, mut uni_cost, mut prev_han, mut seen) = (0usize, 0u32, 0u16, 0u16);
+    let mut rest = Classes { bytes, table };
+    while uni_n < PAIR_SAMPLE {
+        let Some(k) = rest.next() else {
+            break;
+        };
+        seen |= k;
         let han = (k & HAN) >> 2;
-        let pair = han & self.prev_han;
-        self.cost += u32::from(k >> COST_SHIFT) * u32::from(pair);
-        self.n += usize::from(pair);
-        self.prev_han = han;
+        let pair = han & prev_han;
+        uni_cost += u32::from(k >> COST_SHIFT) * u32::from(pair);
+        uni_n += usize::from(pair);
+        prev_han = han;
     }
-}
-
-/// A triage pass in progress: the characters read so far, their union of classes and the
-/// Han-pair sample. [`fix_line_fully`] reads the first [`EARLY_CHARS`] characters, decides
-/// from their union whether [`garbled_throughout`] could apply, and finishes the same pass:
-/// the start of a clean line is read once.
-struct Look<'a> {
-    rest: &'a [u8],
-    chars: usize,
-    seen: u16,
-    sample: Sample,
-}
-
-impl<'a> Look<'a> {
-    fn new(line: &'a str) -> Self {
-        Look {
-            rest: line.as_bytes(),
-            chars: 0,
-            seen: 0,
-            sample: Sample::default(),
+    // The rest needs only the union: clean text hardly has a suspicious character, and when
+    // there is one the whole line is counted from its start.
+    seen |= classes_or(rest.bytes, table);
+    let mut tally = Tally::default();
+    if seen & (LATIN | CJK) != 0 {
+        for k in (Classes { bytes, table }) {
+            tally.add(k);
         }
     }
-
-    /// Read characters until `limit` were read in all (or the line ends). Not inlined: in the
-    /// caller's loop its state would not stay in registers.
-    #[inline(never)]
-    fn read_to(&mut self, limit: usize) {
-        // Locals, so that the loop keeps its state in registers.
-        let mut rest = Classes {
-            bytes: self.rest,
-            table: class_table(),
-        };
-        let (mut chars, mut seen, mut sample) = (self.chars, self.seen, self.sample);
-        while chars < limit {
-            let Some(k) = rest.next() else {
-                break;
-            };
-            chars += 1;
-            seen |= k;
-            if sample.n < PAIR_SAMPLE {
-                sample.add(k);
-            }
-        }
-        (self.rest, self.chars, self.seen, self.sample) = (rest.bytes, chars, seen, sample);
-    }
-
-    /// Could a character read so far be suspicious?
-    fn suspect(&self) -> bool {
-        self.seen & (LATIN | CJK) != 0
-    }
-
-    /// The rest of the line, and the verdict of [`triage_full`].
-    fn finish(self, line: &str) -> (bool, bool, bool) {
-        let table = class_table();
-        let mut rest = Classes {
-            bytes: self.rest,
-            table,
-        };
-        let (mut seen, mut sample) = (self.seen, self.sample);
-        while sample.n < PAIR_SAMPLE {
-            let Some(k) = rest.next() else {
-                break;
-            };
-            seen |= k;
-            sample.add(k);
-        }
-        // The rest needs only the union: clean text hardly has a suspicious character, and
-        // when there is one the whole line is counted from its start.
-        seen |= classes_or(rest.bytes, table);
-        let mut tally = Tally::default();
-        if seen & (LATIN | CJK) != 0 {
-            for k in (Classes {
-                bytes: line.as_bytes(),
-                table,
-            }) {
-                tally.add(k);
-            }
-        }
-        let Tally {
-            latin,
-            cjk,
-            latin_pair,
-            ..
-        } = tally;
-        let Sample {
-            n: uni_n,
-            cost: uni_cost,
-            ..
-        } = sample;
-        let jumbled = cjk < 2
-            && uni_n >= 4
-            && (uni_cost as f32) * -0.1 < JUMBLE_UNIGRAM * uni_n as f32
-            && han_pair_mean(line).is_some_and(|m| m < JUMBLED);
-        // GBK/Big5 misreadings interleave suspicious characters with common ones (Big5 read as
-        // GBK: kana between ordinary Han), so the CJK side counts them, adjacent or not.
-        let short = cjk == 1 && line.chars().filter(|c| !c.is_ascii()).count() <= SHORT_LINE;
-        (
-            latin_pair && latin >= 2,
-            cjk >= 2 || jumbled || short,
-            seen & UNSTABLE != 0,
-        )
-    }
+    let Tally {
+        latin,
+        cjk,
+        latin_pair,
+        ..
+    } = tally;
+    let jumbled = cjk < 2
+        && uni_n >= 4
+        && (uni_cost as f32) * -0.1 < JUMBLE_UNIGRAM * uni_n as f32
+        && han_pair_mean(line).is_some_and(|m| m < JUMBLED);
+    // GBK/Big5 misreadings interleave suspicious characters with common ones (Big5 read as
+    // GBK: kana between ordinary Han), so the CJK side counts them, adjacent or not.
+    let short = cjk == 1 && line.chars().filter(|c| !c.is_ascii()).count() <= SHORT_LINE;
+    (
+        latin_pair && latin >= 2,
+        cjk >= 2 || jumbled || short,
+        seen & UNSTABLE != 0,
+    )
 }
 
 /// A title or name of this many characters garbled by a CJK reader may show a single
@@ -1056,19 +977,13 @@ const MAX_ROUNDS: usize = 4;
 
 /// [`fix_line`] repeated until the line stops changing, edits kept in the line's own offsets.
 fn fix_line_fully(line: &str) -> Option<(String, Vec<Edit>)> {
-    // garbled_throughout reads the first EARLY_CHARS characters and flags nothing unless one
-    // of them is suspicious; a clean line (nearly every line) goes on to triage with them read.
-    let mut look = Look::new(line);
-    look.read_to(EARLY_CHARS);
-    if look.suspect() {
-        if let Some(first) = garbled_throughout(line) {
-            return Some(more_rounds(first));
-        }
+    if let Some(first) = garbled_throughout(line) {
+        return Some(more_rounds(first));
     }
     // Judge the line as nfc will leave it: otherwise a character nfc folds into a Latin-1
     // letter (U+1FFD → ´) or a composed pair (e + U+0301 → é) makes the next run see mojibake
     // this one did not.
-    let (latin, cjk, unstable) = look.finish(line);
+    let (latin, cjk, unstable) = triage_full(line);
     if unstable {
         use unicode_normalization::UnicodeNormalization;
         let view: String = line.nfc().collect();
