@@ -398,18 +398,41 @@ pub fn decode_lossy(enc: Enc, b: &[u8]) -> Option<(String, bool)> {
     let mut out = String::with_capacity(b.len() + b.len() / 2);
     let (mut i, mut lost, mut any) = (0, 0usize, false);
     while i < b.len() {
-        match decode_written(enc, b, i) {
-            Unit::Char(c, n) => {
-                push_lost(&mut out, &mut lost);
-                out.push(c);
-                i += n;
+        // UTF-8 up to the next lost byte is validated in bulk (lost bytes are a few per line);
+        // the units from where that stops (a sequence the lost byte cut short) to past the
+        // lost byte are decoded one by one. UTF-8 synchronises itself, so the units are the
+        // same as decoding one by one from the start.
+        let wild = match enc {
+            Enc::Utf8 => {
+                let w =
+                    memchr::memchr(WILD, b.get(i..).unwrap_or_default()).map_or(b.len(), |k| i + k);
+                let seg = b.get(i..w).unwrap_or_default();
+                let valid = std::str::from_utf8(seg).map_or_else(|e| e.valid_up_to(), |s| s.len());
+                if let Some(Ok(text)) = seg.get(..valid).map(std::str::from_utf8) {
+                    if !text.is_empty() {
+                        push_lost(&mut out, &mut lost);
+                        out.push_str(text);
+                        i += valid;
+                    }
+                }
+                w
             }
-            Unit::Lost(n) => {
-                lost += n;
-                any = true;
-                i += n;
+            _ => b.len(),
+        };
+        while i < b.len() && i <= wild {
+            match decode_written(enc, b, i) {
+                Unit::Char(c, n) => {
+                    push_lost(&mut out, &mut lost);
+                    out.push(c);
+                    i += n;
+                }
+                Unit::Lost(n) => {
+                    lost += n;
+                    any = true;
+                    i += n;
+                }
+                Unit::Invalid => return None,
             }
-            Unit::Invalid => return None,
         }
     }
     push_lost(&mut out, &mut lost);
@@ -535,6 +558,40 @@ mod tests {
             Some("\u{81}€")
         );
         assert_eq!(latin1_byte('€'), Some(0x80));
+        // The lossy decoder's bulk stretches give what decoding unit by unit gives.
+        let unit_by_unit = |b: &[u8]| {
+            let (mut out, mut i, mut lost, mut any) = (String::new(), 0, 0usize, false);
+            while i < b.len() {
+                match decode_written(Enc::Utf8, b, i) {
+                    Unit::Char(c, n) => {
+                        push_lost(&mut out, &mut lost);
+                        out.push(c);
+                        i += n;
+                    }
+                    Unit::Lost(n) => {
+                        (lost, any, i) = (lost + n, true, i + n);
+                    }
+                    Unit::Invalid => return None,
+                }
+            }
+            push_lost(&mut out, &mut lost);
+            Some((out, any))
+        };
+        let text = "中文 mojibake 測試，é€".as_bytes();
+        let mut state = 0x2545_F491_4F6C_DD1Du64;
+        for _ in 0..20_000 {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            let mut b = text.to_vec();
+            // Knock out one to three bytes, as a lossy reader does.
+            for k in 0..=(state % 3) {
+                let at = ((state >> (8 + 8 * k)) as usize) % b.len();
+                b[at] = WILD;
+            }
+            b.truncate(b.len() - ((state >> 40) % 4) as usize);
+            assert_eq!(decode_lossy(Enc::Utf8, &b), unit_by_unit(&b), "{b:02X?}");
+        }
         // The hand-written UTF-8 unit decoder agrees with the standard library on every
         // sequence of up to four bytes drawn from the bytes that matter.
         let probe = [

@@ -403,7 +403,12 @@ fn triage_full(line: &str) -> (bool, bool, bool) {
         seen |= k;
         tally.add(k);
     }
-    let Tally { latin, cjk, latin_pair, .. } = tally;
+    let Tally {
+        latin,
+        cjk,
+        latin_pair,
+        ..
+    } = tally;
     let jumbled = cjk < 2
         && uni_n >= 4
         && (uni_cost as f32) * -0.1 < JUMBLE_UNIGRAM * uni_n as f32
@@ -773,7 +778,12 @@ const DECISIVE_UTF8: usize = 8;
 /// Characters of `s` that took more than one byte, U+FFFD (a lost one) aside.
 fn utf8_sequences(s: &str, lossy: bool) -> usize {
     let leads = s.bytes().filter(|&b| b >= 0xC0).count();
-    leads - if lossy { s.matches('\u{FFFD}').count() } else { 0 }
+    leads
+        - if lossy {
+            s.matches('\u{FFFD}').count()
+        } else {
+            0
+        }
 }
 
 /// Repair one line (without its newline): the new line, the edited regions, and whether the
@@ -1047,8 +1057,9 @@ fn garbled_throughout(line: &str) -> Option<(String, Vec<Edit>, bool)> {
     // from the start (a cut sequence at the end of the prefix is fine).
     let seen = line.get(..line.len() - classes.bytes.len()).unwrap_or("");
     if latin {
-        let utf8_start = codec::encode_line(Enc::Latin1, seen, false)
-            .is_some_and(|b| std::str::from_utf8(&b).map_or_else(|e| e.error_len().is_none(), |_| true));
+        let utf8_start = codec::encode_line(Enc::Latin1, seen, false).is_some_and(|b| {
+            std::str::from_utf8(&b).map_or_else(|e| e.error_len().is_none(), |_| true)
+        });
         if !utf8_start {
             return None;
         }
