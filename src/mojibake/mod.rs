@@ -716,12 +716,14 @@ fn whole_line(
         // Same rule as a span: C1 controls (Latin-1) and windows-1252 punctuation never mix.
         // Read off the UTF-8 bytes: the line re-encoded, so every character above U+00FF in
         // it (lead byte C4 or more) is windows-1252 punctuation, and a C1 control is C2 80–9F.
+        // Folds without an early exit, which the compiler turns into vector code (these
+        // lines are long and nearly all non-ASCII).
         let b = line.as_bytes();
-        let special = b.iter().any(|&x| x >= 0xC4);
-        let c1 = b.windows(2).any(|w| {
-            w[0] == 0xC2
-                && matches!(w[1], 0x80..=0x9F)
-                && !matches!(w[1], 0x81 | 0x8D | 0x8F | 0x90 | 0x9D)
+        let special = b.iter().fold(0u8, |m, &x| m.max(x)) >= 0xC4;
+        let c1 = b.iter().zip(b.iter().skip(1)).fold(false, |acc, (&x, &y)| {
+            acc | ((x == 0xC2)
+                & (0x80..=0x9F).contains(&y)
+                & !matches!(y, 0x81 | 0x8D | 0x8F | 0x90 | 0x9D))
         });
         cp1252 = special;
         if c1 && cp1252 {
