@@ -945,8 +945,26 @@ const MAX_ROUNDS: usize = 4;
 
 /// [`fix_line`] repeated until the line stops changing, edits kept in the line's own offsets.
 fn fix_line_fully(line: &str) -> Option<(String, Vec<Edit>)> {
-    if let Some(first) = garbled_throughout(line) {
-        return Some(more_rounds(first));
+    match early_look(line) {
+        Early::Latin(seen) => {
+            // UTF-8 read as Latin-1 is settled by its decisive reading, whatever the flags;
+            // the flags are for the rest (GBK or Big5 read as Latin-1), whose bytes are not
+            // UTF-8 from the start.
+            if utf8_under_latin1(seen) {
+                if let Some(first) = whole_line(line, true, false, true) {
+                    return Some(more_rounds(first));
+                }
+            }
+            if let Some(flags) = latin_flags(line) {
+                return fix_rounds(line, Some(flags));
+            }
+        }
+        Early::Cjk => {
+            if let Some(first) = whole_line(line, false, true, true) {
+                return Some(more_rounds(first));
+            }
+        }
+        Early::Unsure => {}
     }
     // Judge the line as nfc will leave it: otherwise a character nfc folds into a Latin-1
     // letter (U+1FFD → ´) or a composed pair (e + U+0301 → é) makes the next run see mojibake
@@ -1025,21 +1043,33 @@ fn more_rounds(first: (String, Vec<Edit>, bool)) -> (String, Vec<Edit>) {
     (cur, edits)
 }
 
-/// Characters the first look at a line reads for [`garbled_throughout`].
+
+/// What the first characters of a line say, for [`fix_line_fully`].
+enum Early<'a> {
+    /// Latin-1 letters side by side and no Han: UTF-8, GBK or Big5 read as Latin-1 /
+    /// windows-1252 (or accented Latin text). The part of the line looked at.
+    Latin(&'a str),
+    /// Suspicious CJK characters among Han: worth trying the decisive UTF-8 readings first.
+    Cjk,
+    /// Anything else: the full triage decides.
+    Unsure,
+}
+
+/// Characters the first look at a line reads for [`early_look`].
 const EARLY_CHARS: usize = 32;
 
-/// The first round of [`fix_line_fully`] for a line garbled from end to end by UTF-8 read as
-/// Latin-1 / windows-1252 or as a CJK encoding (a whole garbled file is nothing but such
-/// lines), found without triaging the whole line: the first few characters show the
-/// suspicious pattern, and a decisive UTF-8 reading ([`whole_line`]) settles it exactly as
-/// the full path would. None leaves the line to the full path.
+/// A look at the first characters of a line, so that a line garbled from end to end (a whole
+/// garbled file is nothing but such lines) need not be triaged character by character with
+/// the full rules, which cost more than the rest of its repair.
 ///
-/// Why the answer is the same: triage only adds chain families, and a family the early look
-/// did not flag cannot come before the decisive reading (Latin-1 chains come first, and they
-/// cannot re-encode a line with Han in it). The NFC view the full path takes of unstable lines
-/// is not needed: every character Latin-1 / windows-1252 can write is NFC-stable, and a CJK
-/// line is checked ([`nfc_stable`]).
-fn garbled_throughout(line: &str) -> Option<(String, Vec<Edit>, bool)> {
+/// Why the answers are the same as the full path's: a Latin line's triage flags are counts
+/// of byte ranges (no Han, so no jumble check) and its characters are NFC-stable (nothing
+/// below U+0300 changes, and the few above are looked up), so the full path would take the
+/// same steps with the same flags. For a CJK line only a decisive UTF-8 reading is taken
+/// ([`whole_line`]): triage can only add chain families, the Latin-1 ones it might add come
+/// first but cannot re-encode a line with Han in it, and the line is checked to be NFC-stable
+/// ([`nfc_stable`]), so the full path would reach the same reading.
+fn early_look(line: &str) -> Early<'_> {
     let mut classes = Classes {
         bytes: line.as_bytes(),
         table: class_table(),
@@ -1050,26 +1080,58 @@ fn garbled_throughout(line: &str) -> Option<(String, Vec<Edit>, bool)> {
         tally.add(k);
         han |= k & HAN != 0;
     }
-    let latin = tally.latin_pair && tally.latin >= 2 && !han;
-    let cjk = tally.cjk >= 2 && han;
-    if !latin && !cjk {
-        return None;
+    if tally.latin_pair && tally.latin >= 2 && !han {
+        return Early::Latin(line.get(..line.len() - classes.bytes.len()).unwrap_or(""));
     }
-    // GBK or Big5 read as Latin-1 looks the same at first sight: their bytes are not UTF-8
-    // from the start (a cut sequence at the end of the prefix is fine).
-    let seen = line.get(..line.len() - classes.bytes.len()).unwrap_or("");
-    if latin {
-        let utf8_start = codec::encode_line(Enc::Latin1, seen, false).is_some_and(|b| {
-            std::str::from_utf8(&b).map_or_else(|e| e.error_len().is_none(), |_| true)
-        });
-        if !utf8_start {
-            return None;
+    if tally.cjk >= 2 && han && nfc_stable(line) {
+        return Early::Cjk;
+    }
+    Early::Unsure
+}
+
+/// Does `s` (all Latin-1 / windows-1252 characters) re-encode to the start of UTF-8 text (a
+/// sequence cut at the end is fine)?
+fn utf8_under_latin1(s: &str) -> bool {
+    codec::encode_line(Enc::Latin1, s, false).is_some_and(|b| {
+        std::str::from_utf8(&b).map_or_else(|e| e.error_len().is_none(), |_| true)
+    })
+}
+
+/// [`triage`]'s flags for a line already known to have a Latin-1 pair and no Han in its first
+/// characters, if it has no Han or NFC-unstable character at all. The CJK side counts the
+/// characters U+0100–U+02FF (lead bytes C4–CB); the rarer characters above U+02FF (lead byte
+/// CC or more: windows-1252 punctuation, mostly) are looked up.
+fn latin_flags(line: &str) -> Option<(bool, bool)> {
+    let table = class_table();
+    let b = line.as_bytes();
+    let (mut cjk, mut non_ascii) = (0usize, 0usize);
+    // Counted a chunk at a time without branches (vector code); a chunk with a character
+    // above U+02FF (lead byte CC or more) then has those looked up (continuation bytes count
+    // for nothing either way, so a character may straddle chunks).
+    const CHUNK: usize = 64;
+    for (n, chunk) in b.chunks(CHUNK).enumerate() {
+        let (mut c, mut a, mut hi) = (0u8, 0u8, false);
+        for &x in chunk {
+            c += (x.wrapping_sub(0xC4) < 8) as u8;
+            a += (x >= 0xC0) as u8;
+            hi |= x >= 0xCC;
+        }
+        cjk += c as usize;
+        non_ascii += a as usize;
+        if !hi {
+            continue;
+        }
+        for (j, _) in chunk.iter().enumerate().filter(|&(_, &x)| x >= 0xCC) {
+            let c = line.get(n * CHUNK + j..).and_then(|t| t.chars().next())?;
+            let k = class(table, c);
+            if k & (HAN | UNSTABLE) != 0 {
+                return None;
+            }
+            cjk += ((k & CJK) >> 1) as usize;
         }
     }
-    if cjk && !nfc_stable(line) {
-        return None;
-    }
-    whole_line(line, latin, cjk, true)
+    let short = cjk == 1 && non_ascii <= SHORT_LINE;
+    Some((true, cjk >= 2 || short))
 }
 
 /// Does NFC leave every character of `line` alone? Han of the main block (lead bytes E4–E9,
