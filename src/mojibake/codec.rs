@@ -61,6 +61,30 @@ fn cp1252_special_byte(c: char) -> Option<u8> {
         .map(|i| 0x80 + i as u8)
 }
 
+/// windows-1252 bytes of U+2000–U+203F, 0 where there is none (built from [`CP1252_HIGH`]).
+const CP1252_GENERAL_PUNCT: [u8; 0x40] = {
+    let mut row = [0u8; 0x40];
+    let mut i = 0;
+    while i < CP1252_HIGH.len() {
+        let u = CP1252_HIGH[i] as u32;
+        if u >= 0x2000 && u < 0x2040 {
+            row[(u - 0x2000) as usize] = 0x80 + i as u8;
+        }
+        i += 1;
+    }
+    row
+};
+
+/// windows-1252 byte of a character U+2000–U+2FFF (most of what UTF-8 read as
+/// windows-1252 leaves outside Latin-1 is general punctuation: one table index).
+#[inline]
+fn cp1252_punct_byte(u: u32) -> Option<u8> {
+    match u {
+        0x2000..=0x203F => Some(CP1252_GENERAL_PUNCT[(u - 0x2000) as usize]).filter(|&b| b != 0),
+        _ => char::from_u32(u).and_then(latin1_byte),
+    }
+}
+
 /// Is `c` a windows-1252 character outside Latin-1 (€ ‚ ƒ „ … † ‡ ˆ ‰ Š ‹ Œ Ž ‘ ’ “ ” • – — ˜ ™ š › œ ž Ÿ)?
 pub fn is_cp1252_special(c: char) -> bool {
     (c as u32) > 0xFF && CP1252_HIGH.contains(&c)
@@ -361,6 +385,13 @@ pub fn encode_line(enc: Enc, s: &str, lossy: bool) -> Option<Vec<u8>> {
                         out.push(((x & 0x03) << 6) | (y & 0x3F));
                         i += 2;
                     }
+                    // windows-1252 punctuation: U+2013–U+203A (E2 80 xx), € and ™.
+                    0xE2 => {
+                        let (y, z) = (*b.get(i + 1)?, *b.get(i + 2)?);
+                        let u = 0x2000 | ((y as u32 & 0x3F) << 6) | (z as u32 & 0x3F);
+                        out.push(cp1252_punct_byte(u)?);
+                        i += 3;
+                    }
                     _ => {
                         let c = s.get(i..)?.chars().next()?;
                         out.push(latin1_byte(c)?);
@@ -623,6 +654,10 @@ mod tests {
             assert_eq!(is_cp1252_special(c), (c as u32) > 0xFF);
         }
         assert_eq!(cp1252_special_byte('é'), None);
+        for u in 0x2000..0x3000 {
+            let c = char::from_u32(u).unwrap_or('\0');
+            assert_eq!(cp1252_punct_byte(u), latin1_byte(c), "{c:?}");
+        }
         assert_eq!(latin1_byte('中'), None);
     }
 }
