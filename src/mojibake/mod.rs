@@ -1043,7 +1043,6 @@ fn more_rounds(first: (String, Vec<Edit>, bool)) -> (String, Vec<Edit>) {
     (cur, edits)
 }
 
-
 /// What the first characters of a line say, for [`fix_line_fully`].
 enum Early<'a> {
     /// Latin-1 letters side by side and no Han: UTF-8, GBK or Big5 read as Latin-1 /
@@ -1055,8 +1054,10 @@ enum Early<'a> {
     Unsure,
 }
 
-/// Characters the first look at a line reads for [`early_look`].
+/// Characters the first look at a line reads for [`early_look`], at most and, for a Latin-1
+/// answer, at least.
 const EARLY_CHARS: usize = 32;
+const EARLY_LATIN: usize = 12;
 
 /// A look at the first characters of a line, so that a line garbled from end to end (a whole
 /// garbled file is nothing but such lines) need not be triaged character by character with
@@ -1076,9 +1077,14 @@ fn early_look(line: &str) -> Early<'_> {
     };
     let mut tally = Tally::default();
     let mut han = false;
-    for k in classes.by_ref().take(EARLY_CHARS) {
+    // Stop once the answer is clear: Han is what a CJK answer needs and what rules out a
+    // Latin one, and a Latin answer wants a stretch long enough for the UTF-8 check.
+    for (n, k) in classes.by_ref().take(EARLY_CHARS).enumerate() {
         tally.add(k);
         han |= k & HAN != 0;
+        if (han && tally.cjk >= 2) || (n >= EARLY_LATIN && tally.latin_pair && tally.latin >= 2) {
+            break;
+        }
     }
     if tally.latin_pair && tally.latin >= 2 && !han {
         return Early::Latin(line.get(..line.len() - classes.bytes.len()).unwrap_or(""));
@@ -1092,9 +1098,8 @@ fn early_look(line: &str) -> Early<'_> {
 /// Does `s` (all Latin-1 / windows-1252 characters) re-encode to the start of UTF-8 text (a
 /// sequence cut at the end is fine)?
 fn utf8_under_latin1(s: &str) -> bool {
-    codec::encode_line(Enc::Latin1, s, false).is_some_and(|b| {
-        std::str::from_utf8(&b).map_or_else(|e| e.error_len().is_none(), |_| true)
-    })
+    codec::encode_line(Enc::Latin1, s, false)
+        .is_some_and(|b| std::str::from_utf8(&b).map_or_else(|e| e.error_len().is_none(), |_| true))
 }
 
 /// [`triage`]'s flags for a line already known to have a Latin-1 pair and no Han in its first
