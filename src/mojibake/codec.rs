@@ -61,6 +61,30 @@ fn cp1252_special_byte(c: char) -> Option<u8> {
         .map(|i| 0x80 + i as u8)
 }
 
+/// windows-1252 bytes of U+2000–U+203F, 0 where there is none (built from [`CP1252_HIGH`]).
+const CP1252_GENERAL_PUNCT: [u8; 0x40] = {
+    let mut row = [0u8; 0x40];
+    let mut i = 0;
+    while i < CP1252_HIGH.len() {
+        let u = CP1252_HIGH[i] as u32;
+        if u >= 0x2000 && u < 0x2040 {
+            row[(u - 0x2000) as usize] = 0x80 + i as u8;
+        }
+        i += 1;
+    }
+    row
+};
+
+/// windows-1252 byte of a character U+2000–U+2FFF (most of what UTF-8 read as
+/// windows-1252 leaves outside Latin-1 is general punctuation: one table index).
+#[inline]
+fn cp1252_punct_byte(u: u32) -> Option<u8> {
+    match u {
+        0x2000..=0x203F => Some(CP1252_GENERAL_PUNCT[(u - 0x2000) as usize]).filter(|&b| b != 0),
+        _ => char::from_u32(u).and_then(latin1_byte),
+    }
+}
+
 /// Is `c` a windows-1252 character outside Latin-1 (€ ‚ ƒ „ … † ‡ ˆ ‰ Š ‹ Œ Ž ‘ ’ “ ” • – — ˜ ™ š › œ ž Ÿ)?
 pub fn is_cp1252_special(c: char) -> bool {
     (c as u32) > 0xFF && CP1252_HIGH.contains(&c)
@@ -361,6 +385,13 @@ pub fn encode_line(enc: Enc, s: &str, lossy: bool) -> Option<Vec<u8>> {
                         out.push(((x & 0x03) << 6) | (y & 0x3F));
                         i += 2;
                     }
+                    // windows-1252 punctuation: U+2013–U+203A (E2 80 xx), € and ™.
+                    0xE2 => {
+                        let (y, z) = (*b.get(i + 1)?, *b.get(i + 2)?);
+                        let u = 0x2000 | ((y as u32 & 0x3F) << 6) | (z as u32 & 0x3F);
+                        out.push(cp1252_punct_byte(u)?);
+                        i += 3;
+                    }
                     _ => {
                         let c = s.get(i..)?.chars().next()?;
                         out.push(latin1_byte(c)?);
@@ -398,18 +429,41 @@ pub fn decode_lossy(enc: Enc, b: &[u8]) -> Option<(String, bool)> {
     let mut out = String::with_capacity(b.len() + b.len() / 2);
     let (mut i, mut lost, mut any) = (0, 0usize, false);
     while i < b.len() {
-        match decode_written(enc, b, i) {
-            Unit::Char(c, n) => {
-                push_lost(&mut out, &mut lost);
-                out.push(c);
-                i += n;
+        // UTF-8 up to the next lost byte is validated in bulk (lost bytes are a few per line);
+        // the units from where that stops (a sequence the lost byte cut short) to past the
+        // lost byte are decoded one by one. UTF-8 synchronises itself, so the units are the
+        // same as decoding one by one from the start.
+        let wild = match enc {
+            Enc::Utf8 => {
+                let w =
+                    memchr::memchr(WILD, b.get(i..).unwrap_or_default()).map_or(b.len(), |k| i + k);
+                let seg = b.get(i..w).unwrap_or_default();
+                let valid = std::str::from_utf8(seg).map_or_else(|e| e.valid_up_to(), |s| s.len());
+                if let Some(Ok(text)) = seg.get(..valid).map(std::str::from_utf8) {
+                    if !text.is_empty() {
+                        push_lost(&mut out, &mut lost);
+                        out.push_str(text);
+                        i += valid;
+                    }
+                }
+                w
             }
-            Unit::Lost(n) => {
-                lost += n;
-                any = true;
-                i += n;
+            _ => b.len(),
+        };
+        while i < b.len() && i <= wild {
+            match decode_written(enc, b, i) {
+                Unit::Char(c, n) => {
+                    push_lost(&mut out, &mut lost);
+                    out.push(c);
+                    i += n;
+                }
+                Unit::Lost(n) => {
+                    lost += n;
+                    any = true;
+                    i += n;
+                }
+                Unit::Invalid => return None,
             }
-            Unit::Invalid => return None,
         }
     }
     push_lost(&mut out, &mut lost);
@@ -535,6 +589,40 @@ mod tests {
             Some("\u{81}€")
         );
         assert_eq!(latin1_byte('€'), Some(0x80));
+        // The lossy decoder's bulk stretches give what decoding unit by unit gives.
+        let unit_by_unit = |b: &[u8]| {
+            let (mut out, mut i, mut lost, mut any) = (String::new(), 0, 0usize, false);
+            while i < b.len() {
+                match decode_written(Enc::Utf8, b, i) {
+                    Unit::Char(c, n) => {
+                        push_lost(&mut out, &mut lost);
+                        out.push(c);
+                        i += n;
+                    }
+                    Unit::Lost(n) => {
+                        (lost, any, i) = (lost + n, true, i + n);
+                    }
+                    Unit::Invalid => return None,
+                }
+            }
+            push_lost(&mut out, &mut lost);
+            Some((out, any))
+        };
+        let text = "中文 mojibake 測試，é€".as_bytes();
+        let mut state = 0x2545_F491_4F6C_DD1Du64;
+        for _ in 0..20_000 {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            let mut b = text.to_vec();
+            // Knock out one to three bytes, as a lossy reader does.
+            for k in 0..=(state % 3) {
+                let at = ((state >> (8 + 8 * k)) as usize) % b.len();
+                b[at] = WILD;
+            }
+            b.truncate(b.len() - ((state >> 40) % 4) as usize);
+            assert_eq!(decode_lossy(Enc::Utf8, &b), unit_by_unit(&b), "{b:02X?}");
+        }
         // The hand-written UTF-8 unit decoder agrees with the standard library on every
         // sequence of up to four bytes drawn from the bytes that matter.
         let probe = [
@@ -566,6 +654,10 @@ mod tests {
             assert_eq!(is_cp1252_special(c), (c as u32) > 0xFF);
         }
         assert_eq!(cp1252_special_byte('é'), None);
+        for u in 0x2000..0x3000 {
+            let c = char::from_u32(u).unwrap_or('\0');
+            assert_eq!(cp1252_punct_byte(u), latin1_byte(c), "{c:?}");
+        }
         assert_eq!(latin1_byte('中'), None);
     }
 }

@@ -328,39 +328,42 @@ fn three_byte_index(x: u8, y: u8, z: u8) -> usize {
     ((x as usize & 0x0F) << 12) | ((y as usize & 0x3F) << 6) | (z as usize & 0x3F)
 }
 
-/// The union of the classes of every character of `bytes` (whole UTF-8 characters): the
-/// clean-text path of [`triage_full`], so ASCII and three-byte characters are read in one
-/// tight loop and the rest go through [`Classes`].
-fn classes_or(bytes: &[u8], table: &'static ClassTable) -> u16 {
+/// The union of the classes of the characters of `bytes` (whole UTF-8 characters) before the
+/// step that reads the first suspicious one (LATIN or CJK), and the bytes from that step on
+/// (empty when there is none). The clean-text path of [`triage_full`]: ASCII and three-byte
+/// characters are read in one tight loop and the rest go through [`Classes`].
+fn classes_or<'a>(bytes: &'a [u8], table: &'static ClassTable) -> (u16, &'a [u8]) {
     let mut acc = 0u16;
     let mut rest = bytes;
     loop {
-        match *rest {
+        let (k, tail) = match *rest {
             // Two Chinese characters per step: a run of them is the common case.
             [x, y, z, u, v, w, ref tail @ ..]
                 if (x & u) & 0xF0 == 0xE0 && (x | u) & 0xF0 == 0xE0 =>
             {
-                acc |= table[three_byte_index(x, y, z)] | table[three_byte_index(u, v, w)];
-                rest = tail;
+                (
+                    table[three_byte_index(x, y, z)] | table[three_byte_index(u, v, w)],
+                    tail,
+                )
             }
             [x, y, z, ref tail @ ..] if x & 0xF0 == 0xE0 => {
-                acc |= table[three_byte_index(x, y, z)];
-                rest = tail;
+                (table[three_byte_index(x, y, z)], tail)
             }
-            [x, ref tail @ ..] if x < 0x80 => {
-                acc |= table[x as usize];
-                rest = tail;
-            }
-            [] => return acc,
+            [x, ref tail @ ..] if x < 0x80 => (table[x as usize], tail),
+            [] => return (acc, rest),
             _ => {
                 let mut one = Classes { bytes: rest, table };
                 let Some(k) = one.next() else {
-                    return acc;
+                    return (acc, &[]);
                 };
-                acc |= k;
-                rest = one.bytes;
+                (k, one.bytes)
             }
+        };
+        if k & (LATIN | CJK) != 0 {
+            return (acc, rest);
         }
+        acc |= k;
+        rest = tail;
     }
 }
 
@@ -416,26 +419,30 @@ fn triage_full(line: &str) -> (bool, bool, bool) {
     // Unigram cost of the Han characters that follow a Han character (the positions the pair
     // check samples), for the jumble pre-check, and the union of every character's class.
     let (mut uni_n, mut uni_cost, mut prev_han, mut seen) = (0usize, 0u32, 0u16, 0u16);
+    let mut tally = Tally::default();
     let mut rest = Classes { bytes, table };
     while uni_n < PAIR_SAMPLE {
         let Some(k) = rest.next() else {
             break;
         };
         seen |= k;
+        tally.add(k);
         let han = (k & HAN) >> 2;
         let pair = han & prev_han;
         uni_cost += u32::from(k >> COST_SHIFT) * u32::from(pair);
         uni_n += usize::from(pair);
         prev_han = han;
     }
-    // The rest needs only the union: clean text hardly has a suspicious character, and when
-    // there is one the whole line is counted from its start.
-    seen |= classes_or(rest.bytes, table);
-    let mut tally = Tally::default();
-    if seen & (LATIN | CJK) != 0 {
-        for k in (Classes { bytes, table }) {
-            tally.add(k);
-        }
+    // The rest only counts suspicious characters, which clean text hardly has: the union up
+    // to the first one, then counting from there on.
+    let (skipped, from) = classes_or(rest.bytes, table);
+    seen |= skipped;
+    if from.len() < rest.bytes.len() {
+        tally.latin_run = 0;
+    }
+    for k in (Classes { bytes: from, table }) {
+        seen |= k;
+        tally.add(k);
     }
     let Tally {
         latin,
@@ -750,12 +757,14 @@ fn whole_line(
         // Same rule as a span: C1 controls (Latin-1) and windows-1252 punctuation never mix.
         // Read off the UTF-8 bytes: the line re-encoded, so every character above U+00FF in
         // it (lead byte C4 or more) is windows-1252 punctuation, and a C1 control is C2 80–9F.
+        // Folds without an early exit, which the compiler turns into vector code (these
+        // lines are long and nearly all non-ASCII).
         let b = line.as_bytes();
-        let special = b.iter().any(|&x| x >= 0xC4);
-        let c1 = b.windows(2).any(|w| {
-            w[0] == 0xC2
-                && matches!(w[1], 0x80..=0x9F)
-                && !matches!(w[1], 0x81 | 0x8D | 0x8F | 0x90 | 0x9D)
+        let special = b.iter().fold(0u8, |m, &x| m.max(x)) >= 0xC4;
+        let c1 = b.iter().zip(b.iter().skip(1)).fold(false, |acc, (&x, &y)| {
+            acc | ((x == 0xC2)
+                & (0x80..=0x9F).contains(&y)
+                & !matches!(y, 0x81 | 0x8D | 0x8F | 0x90 | 0x9D))
         });
         cp1252 = special;
         if c1 && cp1252 {
@@ -977,8 +986,26 @@ const MAX_ROUNDS: usize = 4;
 
 /// [`fix_line`] repeated until the line stops changing, edits kept in the line's own offsets.
 fn fix_line_fully(line: &str) -> Option<(String, Vec<Edit>)> {
-    if let Some(first) = garbled_throughout(line) {
-        return Some(more_rounds(first));
+    match early_look(line) {
+        Early::Latin(seen) => {
+            // UTF-8 read as Latin-1 is settled by its decisive reading, whatever the flags;
+            // the flags are for the rest (GBK or Big5 read as Latin-1), whose bytes are not
+            // UTF-8 from the start.
+            if utf8_under_latin1(seen) {
+                if let Some(first) = whole_line(line, true, false, true) {
+                    return Some(more_rounds(first));
+                }
+            }
+            if let Some(flags) = latin_flags(line) {
+                return fix_rounds(line, Some(flags));
+            }
+        }
+        Early::Cjk => {
+            if let Some(first) = whole_line(line, false, true, true) {
+                return Some(more_rounds(first));
+            }
+        }
+        Early::Unsure => {}
     }
     // Judge the line as nfc will leave it: otherwise a character nfc folds into a Latin-1
     // letter (U+1FFD → ´) or a composed pair (e + U+0301 → é) makes the next run see mojibake
@@ -1057,51 +1084,100 @@ fn more_rounds(first: (String, Vec<Edit>, bool)) -> (String, Vec<Edit>) {
     (cur, edits)
 }
 
-/// Characters the first look at a line reads for [`garbled_throughout`].
-const EARLY_CHARS: usize = 32;
+/// What the first characters of a line say, for [`fix_line_fully`].
+enum Early<'a> {
+    /// Latin-1 letters side by side and no Han: UTF-8, GBK or Big5 read as Latin-1 /
+    /// windows-1252 (or accented Latin text). The part of the line looked at.
+    Latin(&'a str),
+    /// Suspicious CJK characters among Han: worth trying the decisive UTF-8 readings first.
+    Cjk,
+    /// Anything else: the full triage decides.
+    Unsure,
+}
 
-/// The first round of [`fix_line_fully`] for a line garbled from end to end by UTF-8 read as
-/// Latin-1 / windows-1252 or as a CJK encoding (a whole garbled file is nothing but such
-/// lines), found without triaging the whole line: the first few characters show the
-/// suspicious pattern, and a decisive UTF-8 reading ([`whole_line`]) settles it exactly as
-/// the full path would. None leaves the line to the full path.
+/// Characters the first look at a line reads for [`early_look`], at most and, for a Latin-1
+/// answer, at least.
+const EARLY_CHARS: usize = 32;
+const EARLY_LATIN: usize = 12;
+
+/// A look at the first characters of a line, so that a line garbled from end to end (a whole
+/// garbled file is nothing but such lines) need not be triaged character by character with
+/// the full rules, which cost more than the rest of its repair.
 ///
-/// Why the answer is the same: triage only adds chain families, and a family the early look
-/// did not flag cannot come before the decisive reading (Latin-1 chains come first, and they
-/// cannot re-encode a line with Han in it). The NFC view the full path takes of unstable lines
-/// is not needed: every character Latin-1 / windows-1252 can write is NFC-stable, and a CJK
-/// line is checked ([`nfc_stable`]).
-fn garbled_throughout(line: &str) -> Option<(String, Vec<Edit>, bool)> {
+/// Why the answers are the same as the full path's: a Latin line's triage flags are counts
+/// of byte ranges (no Han, so no jumble check) and its characters are NFC-stable (nothing
+/// below U+0300 changes, and the few above are looked up), so the full path would take the
+/// same steps with the same flags. For a CJK line only a decisive UTF-8 reading is taken
+/// ([`whole_line`]): triage can only add chain families, the Latin-1 ones it might add come
+/// first but cannot re-encode a line with Han in it, and the line is checked to be NFC-stable
+/// ([`nfc_stable`]), so the full path would reach the same reading.
+fn early_look(line: &str) -> Early<'_> {
     let mut classes = Classes {
         bytes: line.as_bytes(),
         table: class_table(),
     };
     let mut tally = Tally::default();
     let mut han = false;
-    for k in classes.by_ref().take(EARLY_CHARS) {
+    // Stop once the answer is clear: Han is what a CJK answer needs and what rules out a
+    // Latin one, and a Latin answer wants a stretch long enough for the UTF-8 check.
+    for (n, k) in classes.by_ref().take(EARLY_CHARS).enumerate() {
         tally.add(k);
         han |= k & HAN != 0;
-    }
-    let latin = tally.latin_pair && tally.latin >= 2 && !han;
-    let cjk = tally.cjk >= 2 && han;
-    if !latin && !cjk {
-        return None;
-    }
-    // GBK or Big5 read as Latin-1 looks the same at first sight: their bytes are not UTF-8
-    // from the start (a cut sequence at the end of the prefix is fine).
-    let seen = line.get(..line.len() - classes.bytes.len()).unwrap_or("");
-    if latin {
-        let utf8_start = codec::encode_line(Enc::Latin1, seen, false).is_some_and(|b| {
-            std::str::from_utf8(&b).map_or_else(|e| e.error_len().is_none(), |_| true)
-        });
-        if !utf8_start {
-            return None;
+        if (han && tally.cjk >= 2) || (n >= EARLY_LATIN && tally.latin_pair && tally.latin >= 2) {
+            break;
         }
     }
-    if cjk && !nfc_stable(line) {
-        return None;
+    if tally.latin_pair && tally.latin >= 2 && !han {
+        return Early::Latin(line.get(..line.len() - classes.bytes.len()).unwrap_or(""));
     }
-    whole_line(line, latin, cjk, true)
+    if tally.cjk >= 2 && han && nfc_stable(line) {
+        return Early::Cjk;
+    }
+    Early::Unsure
+}
+
+/// Does `s` (all Latin-1 / windows-1252 characters) re-encode to the start of UTF-8 text (a
+/// sequence cut at the end is fine)?
+fn utf8_under_latin1(s: &str) -> bool {
+    codec::encode_line(Enc::Latin1, s, false)
+        .is_some_and(|b| std::str::from_utf8(&b).map_or_else(|e| e.error_len().is_none(), |_| true))
+}
+
+/// [`triage`]'s flags for a line already known to have a Latin-1 pair and no Han in its first
+/// characters, if it has no Han or NFC-unstable character at all. The CJK side counts the
+/// characters U+0100–U+02FF (lead bytes C4–CB); the rarer characters above U+02FF (lead byte
+/// CC or more: windows-1252 punctuation, mostly) are looked up.
+fn latin_flags(line: &str) -> Option<(bool, bool)> {
+    let table = class_table();
+    let b = line.as_bytes();
+    let (mut cjk, mut non_ascii) = (0usize, 0usize);
+    // Counted a chunk at a time without branches (vector code); a chunk with a character
+    // above U+02FF (lead byte CC or more) then has those looked up (continuation bytes count
+    // for nothing either way, so a character may straddle chunks).
+    const CHUNK: usize = 64;
+    for (n, chunk) in b.chunks(CHUNK).enumerate() {
+        let (mut c, mut a, mut hi) = (0u8, 0u8, false);
+        for &x in chunk {
+            c += (x.wrapping_sub(0xC4) < 8) as u8;
+            a += (x >= 0xC0) as u8;
+            hi |= x >= 0xCC;
+        }
+        cjk += c as usize;
+        non_ascii += a as usize;
+        if !hi {
+            continue;
+        }
+        for (j, _) in chunk.iter().enumerate().filter(|&(_, &x)| x >= 0xCC) {
+            let c = line.get(n * CHUNK + j..).and_then(|t| t.chars().next())?;
+            let k = class(table, c);
+            if k & (HAN | UNSTABLE) != 0 {
+                return None;
+            }
+            cjk += ((k & CJK) >> 1) as usize;
+        }
+    }
+    let short = cjk == 1 && non_ascii <= SHORT_LINE;
+    Some((true, cjk >= 2 || short))
 }
 
 /// Does NFC leave every character of `line` alone? Han of the main block (lead bytes E4–E9,
