@@ -414,54 +414,138 @@ impl Tally {
 
 /// [`triage`], and whether the line has a character nfc may change.
 fn triage_full(line: &str) -> (bool, bool, bool) {
-    let table = class_table();
-    let bytes = line.as_bytes();
-    // Unigram cost of the Han characters that follow a Han character (the positions the pair
-    // check samples), for the jumble pre-check, and the union of every character's class.
-    let (mut uni_n, mut uni_cost, mut prev_han, mut seen) = (0usize, 0u32, 0u16, 0u16);
-    let mut tally = Tally::default();
-    let mut rest = Classes { bytes, table };
-    while uni_n < PAIR_SAMPLE {
-        let Some(k) = rest.next() else {
-            break;
-        };
-        seen |= k;
-        tally.add(k);
+    Look::new(line).finish(line)
+}
+
+/// The Han-pair sample of a triage pass: Han characters that follow a Han character (the
+/// positions the pair check samples) and their unigram cost, for the jumble pre-check.
+#[derive(Clone, Copy, Default)]
+struct Sample {
+    n: usize,
+    cost: u32,
+    prev_han: u16,
+}
+
+impl Sample {
+    #[inline(always)]
+    fn add(&mut self, k: u16) {
         let han = (k & HAN) >> 2;
-        let pair = han & prev_han;
-        uni_cost += u32::from(k >> COST_SHIFT) * u32::from(pair);
-        uni_n += usize::from(pair);
-        prev_han = han;
+        let pair = han & self.prev_han;
+        self.cost += u32::from(k >> COST_SHIFT) * u32::from(pair);
+        self.n += usize::from(pair);
+        self.prev_han = han;
     }
-    // The rest only counts suspicious characters, which clean text hardly has: the union up
-    // to the first one, then counting from there on.
-    let (skipped, from) = classes_or(rest.bytes, table);
-    seen |= skipped;
-    if from.len() < rest.bytes.len() {
-        tally.latin_run = 0;
+}
+
+/// A triage pass in progress: the characters read so far, their union of classes, tally and
+/// Han-pair sample. [`fix_line_fully`] reads the first [`EARLY_CHARS`] characters, asks
+/// [`early_look`] only when one of them is suspicious, and finishes the same pass: the start
+/// of a clean line is read once.
+struct Look<'a> {
+    rest: &'a [u8],
+    chars: usize,
+    seen: u16,
+    tally: Tally,
+    sample: Sample,
+}
+
+impl<'a> Look<'a> {
+    fn new(line: &'a str) -> Self {
+        Look {
+            rest: line.as_bytes(),
+            chars: 0,
+            seen: 0,
+            tally: Tally::default(),
+            sample: Sample::default(),
+        }
     }
-    for k in (Classes { bytes: from, table }) {
-        seen |= k;
-        tally.add(k);
+
+    /// Read characters until `limit` were read in all, the line ends or a suspicious one was
+    /// read. Not inlined: in the caller's loop its state would not stay in registers.
+    #[inline(never)]
+    fn read_to(&mut self, limit: usize) {
+        let mut rest = Classes {
+            bytes: self.rest,
+            table: class_table(),
+        };
+        let (mut chars, mut seen, mut sample) = (self.chars, self.seen, self.sample);
+        let mut tally = std::mem::take(&mut self.tally);
+        while chars < limit {
+            let Some(k) = rest.next() else {
+                break;
+            };
+            chars += 1;
+            seen |= k;
+            tally.add(k);
+            if sample.n < PAIR_SAMPLE {
+                sample.add(k);
+            }
+            // The caller's question is answered (and a garbled line is not read twice).
+            if k & (LATIN | CJK) != 0 {
+                break;
+            }
+        }
+        (self.rest, self.chars, self.seen) = (rest.bytes, chars, seen);
+        (self.tally, self.sample) = (tally, sample);
     }
-    let Tally {
-        latin,
-        cjk,
-        latin_pair,
-        ..
-    } = tally;
-    let jumbled = cjk < 2
-        && uni_n >= 4
-        && (uni_cost as f32) * -0.1 < JUMBLE_UNIGRAM * uni_n as f32
-        && han_pair_mean(line).is_some_and(|m| m < JUMBLED);
-    // GBK/Big5 misreadings interleave suspicious characters with common ones (Big5 read as
-    // GBK: kana between ordinary Han), so the CJK side counts them, adjacent or not.
-    let short = cjk == 1 && line.chars().filter(|c| !c.is_ascii()).count() <= SHORT_LINE;
-    (
-        latin_pair && latin >= 2,
-        cjk >= 2 || jumbled || short,
-        seen & UNSTABLE != 0,
-    )
+
+    /// Was a character read so far suspicious?
+    fn suspect(&self) -> bool {
+        self.seen & (LATIN | CJK) != 0
+    }
+
+    /// The rest of the line, and the verdict of [`triage_full`].
+    fn finish(self, line: &str) -> (bool, bool, bool) {
+        let table = class_table();
+        let mut rest = Classes {
+            bytes: self.rest,
+            table,
+        };
+        let (mut seen, mut tally, mut sample) = (self.seen, self.tally, self.sample);
+        // Until the sample is full, every character is looked at in full.
+        while sample.n < PAIR_SAMPLE {
+            let Some(k) = rest.next() else {
+                break;
+            };
+            seen |= k;
+            tally.add(k);
+            sample.add(k);
+        }
+        // The rest only counts suspicious characters, which clean text hardly has: the union
+        // up to the first one, then counting from there on.
+        let (skipped, from) = classes_or(rest.bytes, table);
+        seen |= skipped;
+        if from.len() < rest.bytes.len() {
+            tally.latin_run = 0;
+        }
+        for k in (Classes { bytes: from, table }) {
+            seen |= k;
+            tally.add(k);
+        }
+        let Tally {
+            latin,
+            cjk,
+            latin_pair,
+            ..
+        } = tally;
+        let Sample {
+            n: uni_n,
+            cost: uni_cost,
+            ..
+        } = sample;
+        let jumbled = cjk < 2
+            && uni_n >= 4
+            && (uni_cost as f32) * -0.1 < JUMBLE_UNIGRAM * uni_n as f32
+            && han_pair_mean(line).is_some_and(|m| m < JUMBLED);
+        // GBK/Big5 misreadings interleave suspicious characters with common ones (Big5 read
+        // as GBK: kana between ordinary Han), so the CJK side counts them, adjacent or not.
+        let short = cjk == 1 && line.chars().filter(|c| !c.is_ascii()).count() <= SHORT_LINE;
+        (
+            latin_pair && latin >= 2,
+            cjk >= 2 || jumbled || short,
+            seen & UNSTABLE != 0,
+        )
+    }
 }
 
 /// A title or name of this many characters garbled by a CJK reader may show a single
@@ -986,7 +1070,17 @@ const MAX_ROUNDS: usize = 4;
 
 /// [`fix_line`] repeated until the line stops changing, edits kept in the line's own offsets.
 fn fix_line_fully(line: &str) -> Option<(String, Vec<Edit>)> {
-    match early_look(line) {
+    // early_look reads at most the first EARLY_CHARS characters and answers Unsure unless two
+    // of them are suspicious; a clean line (nearly every line) skips it and goes on to triage
+    // with those characters read.
+    let mut look = Look::new(line);
+    look.read_to(EARLY_CHARS);
+    let early = if look.suspect() {
+        early_look(line)
+    } else {
+        Early::Unsure
+    };
+    match early {
         Early::Latin(seen) => {
             // UTF-8 read as Latin-1 is settled by its decisive reading, whatever the flags;
             // the flags are for the rest (GBK or Big5 read as Latin-1), whose bytes are not
@@ -1010,7 +1104,7 @@ fn fix_line_fully(line: &str) -> Option<(String, Vec<Edit>)> {
     // Judge the line as nfc will leave it: otherwise a character nfc folds into a Latin-1
     // letter (U+1FFD → ´) or a composed pair (e + U+0301 → é) makes the next run see mojibake
     // this one did not.
-    let (latin, cjk, unstable) = triage_full(line);
+    let (latin, cjk, unstable) = look.finish(line);
     if unstable {
         use unicode_normalization::UnicodeNormalization;
         let view: String = line.nfc().collect();
