@@ -184,33 +184,45 @@ fn judge(s: &str, floor: f32) -> Option<Judged> {
     })
 }
 
-/// [`judge`] for a reading that is compared with nothing (a decisive UTF-8 reading): only
-/// whether it reads as text and has kana. The Han characters are judged by their unigram
-/// probabilities alone: the pair table is for telling close readings apart, and a random
-/// access into it per character was a fifth of the time spent on a garbled file; unigrams put
-/// ordinary text near -7.5 per character, far above [`MIN_MEAN`], and the characters a wrong
-/// reading is made of (Latin-1 letters, rare Han, symbols) below it either way.
-fn judge_alone(s: &str) -> Judged {
-    let (mut n, mut sum) = (0usize, 0.0f32);
-    let (mut fffd, mut kana) = (false, false);
-    for c in s.chars().filter(|c| !c.is_ascii()) {
-        if c == '\u{FFFD}' {
-            fffd = true;
-        } else {
-            sum += model::unigram(c);
-            n += 1;
-            kana |= is_kana(c);
+/// What [`judge`] tells of a reading that is compared with nothing (a decisive UTF-8
+/// reading): only whether it reads as text and has kana, gathered in the triage pass over it
+/// ([`triage_judged`]). The characters are judged by their unigram probabilities alone: the
+/// pair table is for telling close readings apart, and a random access into it per character
+/// was a fifth of the time spent on a garbled file; unigrams put ordinary text near -7.5 per
+/// character, far above [`MIN_MEAN`], and the characters a wrong reading is made of (Latin-1
+/// letters, rare Han, symbols) below it either way.
+#[derive(Default)]
+struct Unigrams {
+    /// Non-ASCII characters other than U+FFFD, and their unigram costs (tenths of a nat).
+    n: usize,
+    cost: u32,
+    lost: bool,
+    kana: bool,
+}
+
+impl Unigrams {
+    #[inline(always)]
+    fn add(&mut self, k: u16) {
+        if k & WIDE != 0 {
+            let lost = k & LOST != 0;
+            self.lost |= lost;
+            self.kana |= k & KANA != 0;
+            self.n += usize::from(!lost);
+            self.cost += if lost { 0 } else { u32::from(k >> COST_SHIFT) };
         }
     }
-    let reads = if n == 0 {
-        !fffd
-    } else {
-        sum / n as f32 >= MIN_MEAN
-    };
-    Judged {
-        score: 0.0,
-        reads,
-        kana,
+
+    fn judged(&self) -> Judged {
+        let reads = if self.n == 0 {
+            !self.lost
+        } else {
+            self.cost as f32 * -0.1 / self.n as f32 >= MIN_MEAN
+        };
+        Judged {
+            score: 0.0,
+            reads,
+            kana: self.kana,
+        }
     }
 }
 
@@ -238,12 +250,17 @@ const SECOND_STEP: f32 = 15.0;
 const JUMBLE_UNIGRAM: f32 = -8.0;
 
 /// Per-character classes for the triage pass, one entry per BMP code point: class bits, and
-/// for Han the unigram cost in tenths of a nat above them (an integer sum in the hot loop).
+/// for every non-ASCII character its unigram cost in tenths of a nat above them (integer sums
+/// in the hot loops).
 const LATIN: u16 = 1;
 const CJK: u16 = 2;
 const HAN: u16 = 4;
 /// Not NFC-stable: nfc (which runs after this rule) may change the character.
 const UNSTABLE: u16 = 8;
+/// Kana, U+FFFD, and any other non-ASCII character: what [`Unigrams`] needs.
+const KANA: u16 = 16;
+const LOST: u16 = 32;
+const WIDE: u16 = 64;
 const COST_SHIFT: u32 = 8;
 
 type ClassTable = [u16; 0x10000];
@@ -268,8 +285,17 @@ fn class_of_char(c: char) -> u16 {
         k |= CJK;
     }
     if model::is_han(c) {
+        k |= HAN;
+    }
+    if !c.is_ascii() {
         let cost = (-model::unigram(c) * 10.0).round().clamp(0.0, 255.0) as u16;
-        k |= HAN | cost << COST_SHIFT;
+        k |= WIDE | cost << COST_SHIFT;
+    }
+    if is_kana(c) {
+        k |= KANA;
+    }
+    if c == '\u{FFFD}' {
+        k |= LOST;
     }
     if unicode_normalization::is_nfc_quick(std::iter::once(c))
         != unicode_normalization::IsNormalized::Yes
@@ -522,30 +548,55 @@ impl<'a> Look<'a> {
             seen |= k;
             tally.add(k);
         }
-        let Tally {
-            latin,
-            cjk,
-            latin_pair,
-            ..
-        } = tally;
-        let Sample {
-            n: uni_n,
-            cost: uni_cost,
-            ..
-        } = sample;
-        let jumbled = cjk < 2
-            && uni_n >= 4
-            && (uni_cost as f32) * -0.1 < JUMBLE_UNIGRAM * uni_n as f32
-            && han_pair_mean(line).is_some_and(|m| m < JUMBLED);
-        // GBK/Big5 misreadings interleave suspicious characters with common ones (Big5 read
-        // as GBK: kana between ordinary Han), so the CJK side counts them, adjacent or not.
-        let short = cjk == 1 && line.chars().filter(|c| !c.is_ascii()).count() <= SHORT_LINE;
-        (
-            latin_pair && latin >= 2,
-            cjk >= 2 || jumbled || short,
-            seen & UNSTABLE != 0,
-        )
+        verdict(line, seen, tally, sample)
     }
+}
+
+/// [`triage_full`]'s answer from a whole pass over `line`.
+fn verdict(line: &str, seen: u16, tally: Tally, sample: Sample) -> (bool, bool, bool) {
+    let Tally {
+        latin,
+        cjk,
+        latin_pair,
+        ..
+    } = tally;
+    let Sample {
+        n: uni_n,
+        cost: uni_cost,
+        ..
+    } = sample;
+    let jumbled = cjk < 2
+        && uni_n >= 4
+        && (uni_cost as f32) * -0.1 < JUMBLE_UNIGRAM * uni_n as f32
+        && han_pair_mean(line).is_some_and(|m| m < JUMBLED);
+    // GBK/Big5 misreadings interleave suspicious characters with common ones (Big5 read as
+    // GBK: kana between ordinary Han), so the CJK side counts them, adjacent or not.
+    let short = cjk == 1 && line.chars().filter(|c| !c.is_ascii()).count() <= SHORT_LINE;
+    (
+        latin_pair && latin >= 2,
+        cjk >= 2 || jumbled || short,
+        seen & UNSTABLE != 0,
+    )
+}
+
+/// [`triage`] of a decisive reading and its [`Unigrams`], in one pass: it is judged by both,
+/// and is read in full either way.
+fn triage_judged(line: &str) -> ((bool, bool), Unigrams) {
+    let (mut seen, mut tally, mut sample) = (0u16, Tally::default(), Sample::default());
+    let mut uni = Unigrams::default();
+    for k in (Classes {
+        bytes: line.as_bytes(),
+        table: class_table(),
+    }) {
+        seen |= k;
+        tally.add(k);
+        if sample.n < PAIR_SAMPLE {
+            sample.add(k);
+        }
+        uni.add(k);
+    }
+    let (latin, cjk, _) = verdict(line, seen, tally, sample);
+    ((latin, cjk), uni)
 }
 
 /// A title or name of this many characters garbled by a CJK reader may show a single
@@ -762,6 +813,8 @@ fn whole_line(
     let mut best: Option<(Judged, String, Chain, bool)> = None;
     let mut runner_up = f32::NEG_INFINITY;
     let mut decisive = false;
+    // Whether a decisive reading is left with nothing suspicious, found while judging it.
+    let mut settled_early = None;
     // Each reader re-encodes the line once, whichever writers then decode the bytes (the
     // three Latin chains share one reader).
     let mut encoded: Vec<(Enc, Option<Vec<u8>>)> = Vec::with_capacity(4);
@@ -798,8 +851,9 @@ fn whole_line(
         // be the answer and none is worth decoding and scoring; and text that triage flagged
         // and that re-encodes so is mojibake, so the line's own score is not needed either.
         if chain.writer == Enc::Utf8 && utf8_sequences(&fixed, lossy) >= DECISIVE_UTF8 {
-            let j = judge_alone(&fixed);
-            best = Some((j, fixed, chain, lossy));
+            let ((l2, c2), uni) = triage_judged(&fixed);
+            settled_early = Some(!l2 && !c2);
+            best = Some((uni.judged(), fixed, chain, lossy));
             runner_up = f32::NEG_INFINITY;
             decisive = true;
             break;
@@ -886,8 +940,10 @@ fn whole_line(
     }
     // Something still suspicious (a second layer of garbling, or rare characters the text
     // really has): the reading stands, and the next round looks at what it left.
-    let (l2, c2) = triage(&fixed);
-    let settled = !l2 && !c2;
+    let settled = settled_early.unwrap_or_else(|| {
+        let (l2, c2) = triage(&fixed);
+        !l2 && !c2
+    });
     // Report only the part that changed (ASCII at either end passes through unchanged).
     let note = format!(
         "{} → read as {}{}",
