@@ -99,6 +99,10 @@ struct Table {
     /// Inverse over the BMP, indexed by code point: `lead << 8 | trail`, 0 = none, or a single
     /// byte 80–FF. A flat array: this lookup runs for every character of a suspicious line.
     encode: Vec<u16>,
+    /// Indexed like `pairs`: the pair's character is encoded back as that pair (false for the
+    /// few duplicates), so a decoded text known to be made of such pairs need not be
+    /// re-encoded to check that it gives its bytes back.
+    exact: Vec<bool>,
 }
 
 fn pair_index(lead: u8, trail: u8) -> Option<usize> {
@@ -192,10 +196,21 @@ fn build(enc: &'static encoding_rs::Encoding) -> Table {
             }
         }
     }
+    let mut exact = vec![false; pairs.len()];
+    for lead in 0x81u8..=0xFE {
+        for trail in 0x40u8..=0xFE {
+            if let Some(i) = pair_index(lead, trail) {
+                let c = pairs[i];
+                exact[i] = c != '\0'
+                    && encode.get(c as usize).copied() == Some((lead as u16) << 8 | trail as u16);
+            }
+        }
+    }
     Table {
         pairs,
         singles,
         encode,
+        exact,
     }
 }
 
@@ -424,7 +439,7 @@ pub fn decode_lossy(enc: Enc, b: &[u8]) -> Option<(String, bool)> {
     }
     // A legacy writer with nothing lost: one table fetch, not one per character.
     if matches!(enc, Enc::Gbk | Enc::Big5 | Enc::ShiftJis) && !b.contains(&WILD) {
-        return decode_table(table(enc)?, b).map(|s| (s, false));
+        return decode_table(table(enc)?, b).map(|(s, _)| (s, false));
     }
     let mut out = String::with_capacity(b.len() + b.len() / 2);
     let (mut i, mut lost, mut any) = (0, 0usize, false);
@@ -472,9 +487,10 @@ pub fn decode_lossy(enc: Enc, b: &[u8]) -> Option<(String, bool)> {
 
 /// [`decode_written`] over all of `b` with a legacy writer's table: None at the first invalid
 /// sequence or private-use result.
-fn decode_table(t: &Table, b: &[u8]) -> Option<String> {
+fn decode_table(t: &Table, b: &[u8]) -> Option<(String, bool)> {
     let mut out = String::with_capacity(b.len() + b.len() / 2);
     let mut i = 0;
+    let mut exact = true;
     while let Some(&x) = b.get(i) {
         if x < 0x80 {
             out.push(x as char);
@@ -485,10 +501,46 @@ fn decode_table(t: &Table, b: &[u8]) -> Option<String> {
         if is_private_use(c) {
             return None;
         }
+        exact &= match n {
+            2 => b
+                .get(i + 1)
+                .and_then(|&y| pair_index(x, y))
+                .and_then(|k| t.exact.get(k))
+                .copied()
+                .unwrap_or(false),
+            // A single byte: what the encoder writes for it (GBK's euro sign, Shift_JIS
+            // half-width katakana).
+            _ => t.encode.get(c as usize).copied() == Some(x as u16),
+        };
         out.push(c);
         i += n;
     }
-    Some(out)
+    Some((out, exact))
+}
+
+/// A writer's decoding of re-encoded bytes (see [`decode_reading`]).
+pub struct Reading {
+    pub text: String,
+    /// Something was lost (U+FFFD stands for it).
+    pub lossy: bool,
+    /// `text` encoded by the writer gives exactly the bytes back.
+    pub exact: bool,
+}
+
+/// [`decode_lossy`], and whether the writer would write the text back as exactly these bytes.
+pub fn decode_reading(enc: Enc, b: &[u8]) -> Option<Reading> {
+    if matches!(enc, Enc::Gbk | Enc::Big5 | Enc::ShiftJis) && !b.contains(&WILD) {
+        let (text, exact) = decode_table(table(enc)?, b)?;
+        return Some(Reading {
+            text,
+            lossy: false,
+            exact,
+        });
+    }
+    let (text, lossy) = decode_lossy(enc, b)?;
+    // UTF-8 bytes are the text's own, unless some were lost.
+    let exact = enc == Enc::Utf8 && !lossy;
+    Some(Reading { text, lossy, exact })
 }
 
 /// Decode `b` with a reader exactly as the garbling did. For [`Enc::Latin1`], `cp1252` picks
@@ -589,6 +641,23 @@ mod tests {
             Some("\u{81}€")
         );
         assert_eq!(latin1_byte('€'), Some(0x80));
+        // A decoding says it gives its bytes back exactly when encoding it again does, on
+        // every two-byte unit of each legacy writer (and a few single bytes).
+        for enc in [Enc::Gbk, Enc::Big5, Enc::ShiftJis] {
+            for lead in 0x80u8..=0xFF {
+                for trail in 0x40u8..=0xFF {
+                    let bytes = [b'a', lead, trail, b'z'];
+                    if let Some(r) = decode_reading(enc, &bytes) {
+                        let back = encode_str(enc, &r.text);
+                        assert_eq!(
+                            r.exact,
+                            back.as_deref() == Some(&bytes[..]),
+                            "{enc:?} {bytes:02X?}"
+                        );
+                    }
+                }
+            }
+        }
         // The lossy decoder's bulk stretches give what decoding unit by unit gives.
         let unit_by_unit = |b: &[u8]| {
             let (mut out, mut i, mut lost, mut any) = (String::new(), 0, 0usize, false);

@@ -810,7 +810,7 @@ fn whole_line(
         .chain(CJK_CHAINS.iter().filter(|_| cjk));
     // Readings and their judgements (the line's own score cancels out of their comparison,
     // and is needed only when no reading is decisive).
-    let mut best: Option<(Judged, String, Chain, bool)> = None;
+    let mut best: Option<(Judged, String, Chain, bool, bool)> = None;
     let mut runner_up = f32::NEG_INFINITY;
     let mut decisive = false;
     // Whether a decisive reading is left with nothing suspicious, found while judging it.
@@ -840,7 +840,12 @@ fn whole_line(
         if !lossy_ok && bytes.contains(&codec::WILD) {
             continue;
         }
-        let Some((fixed, lossy)) = codec::decode_lossy(chain.writer, bytes) else {
+        let Some(codec::Reading {
+            text: fixed,
+            lossy,
+            exact,
+        }) = codec::decode_reading(chain.writer, bytes)
+        else {
             continue;
         };
         if fixed == line {
@@ -853,7 +858,7 @@ fn whole_line(
         if chain.writer == Enc::Utf8 && utf8_sequences(&fixed, lossy) >= DECISIVE_UTF8 {
             let ((l2, c2), uni) = triage_judged(&fixed);
             settled_early = Some(!l2 && !c2);
-            best = Some((uni.judged(), fixed, chain, lossy));
+            best = Some((uni.judged(), fixed, chain, lossy, exact));
             runner_up = f32::NEG_INFINITY;
             decisive = true;
             break;
@@ -875,11 +880,11 @@ fn whole_line(
                 if let Some((b, ..)) = &best {
                     runner_up = runner_up.max(b.score);
                 }
-                best = Some((j, fixed, chain, lossy));
+                best = Some((j, fixed, chain, lossy, exact));
             }
         }
     }
-    let (judged, fixed, chain, lossy) = best?;
+    let (judged, fixed, chain, lossy, exact) = best?;
     if decisive_only && !decisive {
         return None;
     }
@@ -914,9 +919,17 @@ fn whole_line(
     }
     // What was lost cannot be garbled again; the rest was decoded strictly.
     if !lossy {
-        let back = match chain.writer {
-            Enc::Utf8 => std::borrow::Cow::Borrowed(fixed.as_bytes()),
-            w => std::borrow::Cow::Owned(codec::encode_str(w, &fixed)?),
+        // The writer's bytes for the reading: the re-encoded line itself when the decoding
+        // said so (every unit round-trips), else encoded again.
+        let back = match (exact, chain.writer) {
+            (true, _) | (_, Enc::Utf8) => std::borrow::Cow::Borrowed(
+                encoded
+                    .iter()
+                    .find(|(r, _)| *r == chain.reader)
+                    .and_then(|(_, b)| b.as_deref())
+                    .unwrap_or(fixed.as_bytes()),
+            ),
+            (false, w) => std::borrow::Cow::Owned(codec::encode_str(w, &fixed)?),
         };
         // A Latin-1 / windows-1252 reader gives back every byte it wrote (C1 controls and
         // windows-1252 punctuation were checked not to mix above), so comparing bytes is
