@@ -443,7 +443,23 @@ pub fn decode_lossy(enc: Enc, b: &[u8]) -> Option<(String, bool)> {
     }
     let mut out = String::with_capacity(b.len() + b.len() / 2);
     let (mut i, mut lost, mut any) = (0, 0usize, false);
+    // Continuation bytes left without their lead right after a loss: a GBK or Big5 reader
+    // replaces a bad pair (two bytes) with one U+FFFD, and re-encoding restores one byte for
+    // it, so the other one's character is lost too ("局面。女" read as GBK loses 面 and 。
+    // together, leaving 。's last two bytes without a lead).
+    // At most three (a whole character's worth) since the last lost unit.
+    let mut orphaned = 0;
+    let orphans = |b: &[u8], i: &mut usize, lost: &mut usize, orphaned: &mut usize| {
+        while *lost > 0 && *orphaned < 3 && b.get(*i).is_some_and(|&x| is_cont(x)) {
+            *lost += 1;
+            *i += 1;
+            *orphaned += 1;
+        }
+    };
     while i < b.len() {
+        if enc == Enc::Utf8 {
+            orphans(b, &mut i, &mut lost, &mut orphaned);
+        }
         // UTF-8 up to the next lost byte is validated in bulk (lost bytes are a few per line);
         // the units from where that stops (a sequence the lost byte cut short) to past the
         // lost byte are decoded one by one. UTF-8 synchronises itself, so the units are the
@@ -476,6 +492,10 @@ pub fn decode_lossy(enc: Enc, b: &[u8]) -> Option<(String, bool)> {
                     lost += n;
                     any = true;
                     i += n;
+                    if enc == Enc::Utf8 {
+                        orphaned = 0;
+                        orphans(b, &mut i, &mut lost, &mut orphaned);
+                    }
                 }
                 Unit::Invalid => return None,
             }
@@ -658,18 +678,39 @@ mod tests {
                 }
             }
         }
+        // A GBK reader's U+FFFD for a bad pair (two bytes) comes back as one byte: the
+        // character after the lost one loses its lead byte too ("面。" before "女").
+        let b = [0xE9, 0x9D, WILD, 0x80, 0x82, 0xE5, 0xA5, 0xB3];
+        assert_eq!(
+            decode_lossy(Enc::Utf8, &b),
+            Some(("\u{FFFD}\u{FFFD}女".to_string(), true))
+        );
+        // Leadless continuation bytes with nothing lost before them are still invalid.
+        assert_eq!(
+            decode_lossy(Enc::Utf8, &[0xE5, 0xA5, 0xB3, 0x80, WILD]),
+            None
+        );
         // The lossy decoder's bulk stretches give what decoding unit by unit gives.
         let unit_by_unit = |b: &[u8]| {
             let (mut out, mut i, mut lost, mut any) = (String::new(), 0, 0usize, false);
+            // Leadless continuation bytes since the last lost unit.
+            let mut orphans = None;
             while i < b.len() {
                 match decode_written(Enc::Utf8, b, i) {
                     Unit::Char(c, n) => {
                         push_lost(&mut out, &mut lost);
                         out.push(c);
                         i += n;
+                        orphans = None;
                     }
                     Unit::Lost(n) => {
                         (lost, any, i) = (lost + n, true, i + n);
+                        orphans = Some(0);
+                    }
+                    // Up to three leadless continuation bytes right after a loss are lost too.
+                    Unit::Invalid if is_cont(b[i]) && orphans.is_some_and(|n| n < 3) => {
+                        (lost, i) = (lost + 1, i + 1);
+                        orphans = orphans.map(|n| n + 1);
                     }
                     Unit::Invalid => return None,
                 }
@@ -684,12 +725,16 @@ mod tests {
             state ^= state >> 7;
             state ^= state << 17;
             let mut b = text.to_vec();
-            // Knock out one to three bytes, as a lossy reader does.
+            // Knock out one to three bytes, as a lossy reader does, sometimes two bytes for one
+            // (a bad pair).
             for k in 0..=(state % 3) {
                 let at = ((state >> (8 + 8 * k)) as usize) % b.len();
                 b[at] = WILD;
+                if (state >> (40 + k)) & 1 == 1 && at + 1 < b.len() {
+                    b.remove(at + 1);
+                }
             }
-            b.truncate(b.len() - ((state >> 40) % 4) as usize);
+            b.truncate(b.len().saturating_sub(((state >> 48) % 4) as usize));
             assert_eq!(decode_lossy(Enc::Utf8, &b), unit_by_unit(&b), "{b:02X?}");
         }
         // The hand-written UTF-8 unit decoder agrees with the standard library on every
