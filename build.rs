@@ -121,18 +121,12 @@ fn load_dict(path: &Path) -> BTreeMap<String, Vec<String>> {
 }
 
 /// Packs a resolved entry into the automaton value: output offset (32 bits), output length
-/// (8), 7 unused bits, whether the output is one character (1), consumed bytes (15) and
-/// whether the consumed text is emitted unchanged (1). A one-character output has its code
-/// point in place of the offset, so the engine writes it without reading the output text.
+/// (8), 8 unused bits, consumed bytes (15) and whether the consumed text is emitted unchanged
+/// (1).
 fn pack(out_start: usize, value: &str, consume: usize, identity: bool) -> u64 {
     let out_len = value.len();
     assert!(out_start < 1 << 32 && out_len < 1 << 8 && consume < 1 << 15);
-    let mut chars = value.chars();
-    let low = match (chars.next(), chars.next()) {
-        (Some(c), None) => c as u64 | 1 << 47,
-        _ => out_start as u64,
-    };
-    low | (out_len as u64) << 32 | (consume as u64) << 48 | (identity as u64) << 63
+    out_start as u64 | (out_len as u64) << 32 | (consume as u64) << 48 | (identity as u64) << 63
 }
 
 fn main() {

@@ -47,7 +47,9 @@ pub fn build(nodes: &[Node], edges: &[Edge]) -> Lookup {
     }
     let mut index = vec![0u16; 0x10000];
     for (i, &(c, _)) in records.iter().enumerate().skip(1) {
-        index[c as usize] = u16::try_from(i).expect("at most 65535 first characters");
+        // u16::MAX marks characters outside the BMP in the library.
+        assert!(i < usize::from(u16::MAX), "at most 65534 first characters");
+        index[c as usize] = i as u16;
     }
     Lookup {
         index,

@@ -83,45 +83,44 @@ fn half(record: &[u8], i: usize) -> u32 {
     unit::<4>(record, i).map_or(0, |h| u32::from_le_bytes(*h))
 }
 
-/// Packed-value flag: the low 32 bits are the one character emitted (see build.rs).
-const SINGLE_CHAR: u64 = 1 << 47;
-
 const NODE_BYTES: usize = 16;
 const EDGE_BYTES: usize = 8;
 
-/// Decodes the character starting at `bytes[pos]` of a valid UTF-8 string: (code point,
-/// length). Cheaper than `str::chars` on the hot path because validity is already known.
+/// Decodes the character at the start of `rest`, a suffix of a valid UTF-8 string: (code
+/// point, length). Cheaper than `str::chars` on the hot path because validity is already
+/// known; three-byte characters (all of CJK in the BMP) first, with a single length check.
+/// An empty `rest` gives (0, 1).
 #[inline(always)]
-fn decode_at(bytes: &[u8], pos: usize) -> (u32, usize) {
-    // Three-byte characters (all of CJK in the BMP) first, with a single bounds check.
-    if let Some(&[b0 @ 0xE0..=0xEF, b1, b2]) = bytes.get(pos..pos + 3) {
-        let cp = u32::from(b0 & 0x0F) << 12 | u32::from(b1 & 0x3F) << 6 | u32::from(b2 & 0x3F);
-        return (cp, 3);
-    }
-    let b0 = u32::from(bytes[pos]);
-    let cont = |i: usize| u32::from(bytes.get(pos + i).copied().unwrap_or(0x80) & 0x3F);
-    if b0 < 0x80 {
-        (b0, 1)
-    } else if b0 < 0xE0 {
-        ((b0 & 0x1F) << 6 | cont(1), 2)
-    } else if b0 < 0xF0 {
-        ((b0 & 0x0F) << 12 | cont(1) << 6 | cont(2), 3)
-    } else {
-        (
-            (b0 & 0x07) << 18 | cont(1) << 12 | cont(2) << 6 | cont(3),
+fn decode(rest: &[u8]) -> (u32, usize) {
+    match *rest {
+        [b0 @ 0xE0..=0xEF, b1, b2, ..] => (
+            u32::from(b0 & 0x0F) << 12 | u32::from(b1 & 0x3F) << 6 | u32::from(b2 & 0x3F),
+            3,
+        ),
+        [b0 @ 0..0x80, ..] => (u32::from(b0), 1),
+        [b0 @ 0xC0..0xE0, b1, ..] => (u32::from(b0 & 0x1F) << 6 | u32::from(b1 & 0x3F), 2),
+        [b0, b1, b2, b3, ..] => (
+            u32::from(b0 & 0x07) << 18
+                | u32::from(b1 & 0x3F) << 12
+                | u32::from(b2 & 0x3F) << 6
+                | u32::from(b3 & 0x3F),
             4,
-        )
+        ),
+        // Only a truncated (invalid) sequence or the end of the text.
+        _ => (0, 1),
     }
 }
 
-/// `decode_at` with ASCII first.
+/// `decode` of the character at `bytes[pos]`.
 #[inline(always)]
-fn decode_or_ascii(bytes: &[u8], pos: usize) -> (u32, usize) {
-    match bytes[pos] {
-        lead @ 0..0x80 => (u32::from(lead), 1),
-        _ => decode_at(bytes, pos),
-    }
+fn decode_at(bytes: &[u8], pos: usize) -> (u32, usize) {
+    decode(bytes.get(pos..).unwrap_or_default())
 }
+
+/// The index entry of every character outside the BMP: past the last record, so that the
+/// record lookup fails and the scan walks the trie instead (build/lookup.rs keeps the
+/// record numbers below it).
+const SUPPLEMENTARY: u16 = u16::MAX;
 
 fn table(index: usize) -> &'static Table {
     // Every index comes from the generated config list; the first table stands in for a
@@ -138,16 +137,10 @@ struct Hit {
 }
 
 impl Table {
-    /// Whether some key starts with the character `cp` (false outside the BMP).
+    /// Record `index` of `firsts` (the empty record 0 for characters that start no key).
     #[inline(always)]
-    fn starts_key(&self, cp: u32) -> bool {
-        cp < 0x10000 && self.index_of(cp) != 0
-    }
-
-    /// The record of the BMP character `cp` (the empty record 0 when no key starts with it).
-    #[inline(always)]
-    fn first(&self, cp: u32) -> Option<&'static First> {
-        unit::<64>(self.firsts, usize::from(self.index_of(cp)))
+    fn record(&self, index: u16) -> Option<&'static First> {
+        unit::<64>(self.firsts, usize::from(index))
     }
 
     #[inline(always)]
@@ -215,15 +208,14 @@ impl Table {
     /// Appends what the key with packed `value` emits.
     #[inline(always)]
     fn push_output(&self, value: u64, out: &mut String) {
-        let low = (value & 0xFFFF_FFFF) as u32;
-        if value & SINGLE_CHAR != 0 {
-            // build.rs only packs valid characters here.
-            if let Some(c) = char::from_u32(low) {
-                out.push(c);
-            }
+        let start = (value & 0xFFFF_FFFF) as usize;
+        let len = ((value >> 32) & 0xFF) as usize;
+        // Most outputs are one three-byte character: a copy of a known length is a few moves,
+        // not a call to memcpy.
+        if len == 3 {
+            out.push_str(self.out.get(start..start + 3).unwrap_or(""));
         } else {
-            let len = ((value >> 32) & 0xFF) as usize;
-            out.push_str(self.out.get(low as usize..low as usize + len).unwrap_or(""));
+            out.push_str(self.out.get(start..start + len).unwrap_or(""));
         }
     }
 
@@ -252,86 +244,108 @@ impl Table {
         best
     }
 
+    /// The `index` entry of the character `cp`, `len` bytes long: `SUPPLEMENTARY` outside the
+    /// BMP, whose keys are found by walking the trie.
+    #[inline(always)]
+    fn index_for(&self, cp: u32, len: usize) -> u16 {
+        if len == 4 {
+            SUPPLEMENTARY
+        } else {
+            self.index_of(cp)
+        }
+    }
+
     /// Calls `on_hit` for every dictionary match OpenCC makes in `text`, in order: maximum
     /// forward matching, one character (or one complete IDS) at a time where nothing matches.
     #[inline(always)]
     fn scan(&self, text: &str, mut on_hit: impl FnMut(Hit)) {
         let bytes = text.as_bytes();
+        let end = bytes.len();
         let mut pos = 0;
-        // The character after a position, when `lookup` decoded it: (its position, code
-        // point, length). Most positions are followed by that one.
-        let mut ahead = (usize::MAX, 0, 0);
-        while pos < bytes.len() {
-            let (mut cp, mut len) = if ahead.0 == pos {
-                (ahead.1, ahead.2)
-            } else {
-                decode_or_ascii(bytes, pos)
-            };
+        if end == 0 {
+            return;
+        }
+        // The character at `pos` and its index entry.
+        let (mut cp, mut len) = decode_at(bytes, pos);
+        let mut index = self.index_for(cp, len);
+        loop {
             // Characters that start no key, in a loop of their own: in most tables they are
             // most of the text.
-            while cp < 0x10000 && !self.starts_key(cp) {
+            while index == 0 {
                 // No key contains an IDS operator, so one can only start an unmatched unit.
                 let ids = (0x2FF0..=0x2FFF)
                     .contains(&cp)
                     .then(|| ids_len(text.get(pos..).unwrap_or("")))
                     .flatten();
                 pos += ids.unwrap_or(len);
-                if pos >= bytes.len() {
+                if pos >= end {
                     return;
                 }
-                (cp, len) = decode_or_ascii(bytes, pos);
+                (cp, len) = decode_at(bytes, pos);
+                index = self.index_for(cp, len);
             }
-            let value = match self.first(cp) {
-                Some(first) if cp < 0x10000 => self.lookup(first, bytes, pos, len, &mut ahead),
+            let next = pos + len;
+            // The next character, when this step decoded it (length 0: not decoded). Every
+            // step but the last decodes the character after its own once: it selects the
+            // longer keys and is usually the next step's character.
+            let (mut c2, mut len2, mut index2) = (0, 0, 0);
+            let value = match self.record(index) {
+                Some(first) if next < end => {
+                    (c2, len2) = decode_at(bytes, next);
+                    index2 = self.index_for(c2, len2);
+                    let value = word(first, 0);
+                    // The filter is empty when no longer key starts with this character.
+                    let (filter, bit) = filter_bit(c2);
+                    if word(first, filter & 7) & bit == 0 {
+                        value
+                    } else {
+                        self.longer(word(first, 1), value, bytes, pos, next, c2, len2)
+                    }
+                }
+                Some(first) => word(first, 0),
                 // Outside the BMP: walk the trie from the root.
-                _ => self.longest_from(0, bytes, pos, 0),
+                None => self.longest_from(0, bytes, pos, 0),
             };
-            if value == 0 {
-                pos += len;
+            let mut consume = len;
+            if value != 0 {
+                // The group policy may pick a shorter key than the longest one: matching
+                // resumes right after what it consumed.
+                consume = (((value >> 48) & 0x7FFF) as usize).max(1);
+                on_hit(Hit {
+                    start: pos,
+                    consume,
+                    value,
+                });
+            }
+            if consume == len && len2 != 0 {
+                (pos, cp, len, index) = (next, c2, len2, index2);
                 continue;
             }
-            // The group policy may pick a shorter key than the longest one: matching resumes
-            // right after what it consumed.
-            let consume = (((value >> 48) & 0x7FFF) as usize).max(1);
-            on_hit(Hit {
-                start: pos,
-                consume,
-                value,
-            });
             pos += consume;
+            if pos >= end {
+                return;
+            }
+            (cp, len) = decode_at(bytes, pos);
+            index = self.index_for(cp, len);
         }
     }
 
-    /// The value of the longest key at `pos` (0: none), whose character is `len` bytes long
-    /// and has the record `first`.
+    /// The value of the longest key at `pos` whose first character (`first`'s, with record
+    /// word 1 `children` and one-character value `value`) is followed at `next` by `c2`,
+    /// `len2` bytes long, which the first character's filter admits.
     #[inline(always)]
-    fn lookup(
+    #[allow(clippy::too_many_arguments)]
+    fn longer(
         &self,
-        first: &First,
+        children: u64,
+        mut value: u64,
         bytes: &[u8],
         pos: usize,
-        len: usize,
-        ahead: &mut (usize, u32, usize),
+        next: usize,
+        c2: u32,
+        len2: usize,
     ) -> u64 {
-        let mut value = word(first, 0);
-        let children = word(first, 1);
         let seconds = (children >> 32) as u32;
-        if seconds == 0 || pos + len >= bytes.len() {
-            return value;
-        }
-        let (c2, len2) = decode_at(bytes, pos + len);
-        *ahead = (pos + len, c2, len2);
-        // When no longer key starts here, the next position is `c2`'s: touching its record now
-        // starts that likely cache miss before the branches below, whose mispredictions would
-        // otherwise delay it to the next iteration. `black_box` only keeps the load from
-        // being optimised away; nothing depends on it.
-        if let Some(next) = self.first(c2) {
-            std::hint::black_box(next[8]);
-        }
-        let (filter, bit) = filter_bit(c2);
-        if word(first, filter & 7) & bit == 0 {
-            return value;
-        }
         if seconds >> SECOND_SLOT_OFFSET_BITS == SLOW_FIRST {
             return self.longest_from(0, bytes, pos, 0);
         }
@@ -341,7 +355,7 @@ impl Table {
         if second_value != 0 {
             value = second_value;
         }
-        let at = pos + len + len2;
+        let at = next + len2;
         if at < bytes.len() && (key >> 32) & 1 << third_bit(bytes, at) != 0 {
             let node = children as u32 + (key as u32 >> RANK_SHIFT) + 1;
             value = self.longest_from(node, bytes, at, value);
@@ -430,8 +444,10 @@ impl Writer<'_, '_> {
         }
         // Converted characters often come in runs: skip the empty copy between them.
         if hit.start > self.copied {
-            self.out
-                .push_str(self.text.get(self.copied..hit.start).unwrap_or(""));
+            push_short(
+                self.out,
+                self.text.get(self.copied..hit.start).unwrap_or(""),
+            );
         }
         table.push_output(hit.value, self.out);
         self.copied = hit.start + hit.consume;
@@ -440,6 +456,18 @@ impl Writer<'_, '_> {
     fn finish(self) {
         self.out
             .push_str(self.text.get(self.copied..).unwrap_or(""));
+    }
+}
+
+/// `out.push_str(s)` for an `s` that is often one or two three-byte characters (the text
+/// between two converted characters): copies of a known length are a few moves, not a call
+/// to memcpy.
+#[inline(always)]
+fn push_short(out: &mut String, s: &str) {
+    match s.len() {
+        3 => out.push_str(s.get(..3).unwrap_or("")),
+        6 => out.push_str(s.get(..6).unwrap_or("")),
+        _ => out.push_str(s),
     }
 }
 
