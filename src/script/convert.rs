@@ -37,9 +37,10 @@ pub(crate) struct Table {
     pub(super) edges: &'static [u8],
     pub(super) out: &'static str,
     /// When every key starts with one of at most three lead bytes (the CJK compatibility
-    /// ideographs of the normalization step): those bytes and the keys' first two bytes, so
-    /// text that cannot match is recognised by a memchr scan.
-    pub(super) quick_reject: Option<([u8; 3], &'static [u16])>,
+    /// ideographs of the normalization step): per lead byte, the range of the second bytes
+    /// that follow it in a key (lead, lowest, highest minus lowest), and the keys' first two
+    /// bytes, so text that cannot match is recognised by a byte scan.
+    pub(super) quick_reject: Option<([[u8; 3]; 3], &'static [u16])>,
     /// Per BMP character, the number of its record in `firsts` (u16; 0: no key starts with
     /// it). The loop over characters that start no key reads only this.
     pub(super) index: &'static [u8; 0x20000],
@@ -92,6 +93,13 @@ const EDGE_BYTES: usize = 8;
 /// An empty `rest` gives (0, 1).
 #[inline(always)]
 fn decode(rest: &[u8]) -> (u32, usize) {
+    // Away from the end of the text, one load of four bytes.
+    if let Some(&four) = rest.first_chunk::<4>() {
+        let w = u32::from_le_bytes(four);
+        if w & 0xF0 == 0xE0 {
+            return ((w & 0x0F) << 12 | (w >> 2) & 0xFC0 | (w >> 16) & 0x3F, 3);
+        }
+    }
     match *rest {
         [b0 @ 0xE0..=0xEF, b1, b2, ..] => (
             u32::from(b0 & 0x0F) << 12 | u32::from(b1 & 0x3F) << 6 | u32::from(b2 & 0x3F),
@@ -128,13 +136,28 @@ fn table(index: usize) -> &'static Table {
     TABLES.get(index).unwrap_or(&TABLES[0])
 }
 
+/// Packed-value flag: the low 32 bits are the one character emitted (see build.rs).
+const SINGLE_CHAR: u64 = 1 << 47;
+
 /// Where a match starts, how many bytes OpenCC consumes there, and the packed value.
-#[derive(Clone, Copy)]
+#[derive(Clone, Copy, Default)]
 struct Hit {
     start: usize,
     consume: usize,
     value: u64,
 }
+
+/// Where a scan resumes: the character at `pos`, its length and its index entry.
+#[derive(Clone, Copy)]
+struct Cursor {
+    pos: usize,
+    cp: u32,
+    len: usize,
+    index: u16,
+}
+
+/// Hits found per batch of a scan.
+const BATCH: usize = 64;
 
 impl Table {
     /// Record `index` of `firsts` (the empty record 0 for characters that start no key).
@@ -208,14 +231,18 @@ impl Table {
     /// Appends what the key with packed `value` emits.
     #[inline(always)]
     fn push_output(&self, value: u64, out: &mut String) {
-        let start = (value & 0xFFFF_FFFF) as usize;
-        let len = ((value >> 32) & 0xFF) as usize;
-        // Most outputs are one three-byte character: a copy of a known length is a few moves,
-        // not a call to memcpy.
-        if len == 3 {
-            out.push_str(self.out.get(start..start + 3).unwrap_or(""));
-        } else {
+        let low = (value & 0xFFFF_FFFF) as u32;
+        if value & SINGLE_CHAR == 0 {
+            let (start, len) = (low as usize, ((value >> 32) & 0xFF) as usize);
             out.push_str(self.out.get(start..start + len).unwrap_or(""));
+        } else if let Some(c) = char::from_u32(low) {
+            // build.rs only packs valid characters here. Most are three bytes long: encoded
+            // in a branch that knows it, they are a few moves rather than a call to memcpy.
+            if (0x800..0x10000).contains(&low) {
+                out.push_str(c.encode_utf8(&mut [0; 4]));
+            } else {
+                out.push(c);
+            }
         }
     }
 
@@ -257,17 +284,58 @@ impl Table {
 
     /// Calls `on_hit` for every dictionary match OpenCC makes in `text`, in order: maximum
     /// forward matching, one character (or one complete IDS) at a time where nothing matches.
+    /// With `IDENTITY` false, matches that emit what they consume are left out.
+    ///
+    /// The matches are found a batch at a time and then handed over, so that the search loop
+    /// keeps its state in registers rather than sharing them with the caller's.
     #[inline(always)]
-    fn scan(&self, text: &str, mut on_hit: impl FnMut(Hit)) {
+    fn scan<const IDENTITY: bool>(&self, text: &str, mut on_hit: impl FnMut(Hit)) {
+        let Some(mut cursor) = self.cursor(text.as_bytes(), 0) else {
+            return;
+        };
+        let mut hits = [Hit::default(); BATCH];
+        loop {
+            let (count, more) = self.scan_batch::<IDENTITY>(text, &mut cursor, &mut hits);
+            hits.iter().take(count).for_each(|&hit| on_hit(hit));
+            if !more {
+                return;
+            }
+        }
+    }
+
+    /// The scan's state at `pos` (`None` at the end of `bytes`).
+    #[inline(always)]
+    fn cursor(&self, bytes: &[u8], pos: usize) -> Option<Cursor> {
+        if pos >= bytes.len() {
+            return None;
+        }
+        let (cp, len) = decode_at(bytes, pos);
+        Some(Cursor {
+            pos,
+            cp,
+            len,
+            index: self.index_for(cp, len),
+        })
+    }
+
+    /// Scans from `cursor` until `hits` is full or the text ends: the number of hits, and
+    /// whether the text goes on (then `cursor` is where to resume).
+    #[inline(never)]
+    fn scan_batch<const IDENTITY: bool>(
+        &self,
+        text: &str,
+        cursor: &mut Cursor,
+        hits: &mut [Hit; BATCH],
+    ) -> (usize, bool) {
         let bytes = text.as_bytes();
         let end = bytes.len();
-        let mut pos = 0;
-        if end == 0 {
-            return;
-        }
-        // The character at `pos` and its index entry.
-        let (mut cp, mut len) = decode_at(bytes, pos);
-        let mut index = self.index_for(cp, len);
+        let mut count = 0;
+        let Cursor {
+            mut pos,
+            mut cp,
+            mut len,
+            mut index,
+        } = *cursor;
         loop {
             // Characters that start no key, in a loop of their own: in most tables they are
             // most of the text.
@@ -279,7 +347,7 @@ impl Table {
                     .flatten();
                 pos += ids.unwrap_or(len);
                 if pos >= end {
-                    return;
+                    return (count, false);
                 }
                 (cp, len) = decode_at(bytes, pos);
                 index = self.index_for(cp, len);
@@ -306,27 +374,54 @@ impl Table {
                 // Outside the BMP: walk the trie from the root.
                 None => self.longest_from(0, bytes, pos, 0),
             };
-            let mut consume = len;
-            if value != 0 {
-                // The group policy may pick a shorter key than the longest one: matching
-                // resumes right after what it consumed.
-                consume = (((value >> 48) & 0x7FFF) as usize).max(1);
-                on_hit(Hit {
-                    start: pos,
-                    consume,
-                    value,
-                });
-            }
-            if consume == len && len2 != 0 {
+            if value == 0 {
+                if len2 == 0 {
+                    pos = next;
+                    break;
+                }
                 (pos, cp, len, index) = (next, c2, len2, index2);
                 continue;
             }
-            pos += consume;
-            if pos >= end {
-                return;
+            // The group policy may pick a shorter key than the longest one: matching resumes
+            // right after what it consumed.
+            let consume = (((value >> 48) & 0x7FFF) as usize).max(1);
+            if IDENTITY || value >> 63 == 0 {
+                if let Some(slot) = hits.get_mut(count) {
+                    *slot = Hit {
+                        start: pos,
+                        consume,
+                        value,
+                    };
+                }
+                count += 1;
             }
-            (cp, len) = decode_at(bytes, pos);
-            index = self.index_for(cp, len);
+            if consume == len && len2 != 0 {
+                (pos, cp, len, index) = (next, c2, len2, index2);
+            } else {
+                pos += consume;
+                if pos >= end {
+                    return (count, false);
+                }
+                (cp, len) = decode_at(bytes, pos);
+                index = self.index_for(cp, len);
+            }
+            if count >= BATCH {
+                *cursor = Cursor {
+                    pos,
+                    cp,
+                    len,
+                    index,
+                };
+                return (count, true);
+            }
+        }
+        // The last character (or a supplementary one) matched nothing.
+        match self.cursor(bytes, pos) {
+            Some(c) => {
+                *cursor = c;
+                (count, true)
+            }
+            None => (count, false),
         }
     }
 
@@ -365,17 +460,41 @@ impl Table {
 
     /// False when a byte scan proves no key occurs in `text`.
     fn may_match(&self, text: &str) -> bool {
-        let Some(([a, b, c], prefixes)) = self.quick_reject else {
+        let Some((ranges, prefixes)) = self.quick_reject else {
             return true;
         };
         let bytes = text.as_bytes();
-        memchr::memchr3_iter(a, b, c, bytes).any(|i| {
-            bytes.get(i + 1).is_some_and(|&next| {
-                prefixes
-                    .binary_search(&(u16::from(bytes[i]) << 8 | u16::from(next)))
-                    .is_ok()
-            })
-        })
+        let starts_key = |i: usize| match bytes.get(i..i + 2) {
+            Some(&[a, b]) => prefixes
+                .binary_search(&(u16::from(a) << 8 | u16::from(b)))
+                .is_ok(),
+            _ => false,
+        };
+        // A branch-free pass over blocks, which the compiler vectorises, finds the blocks
+        // with a lead byte followed by a byte in its range; only those are checked exactly.
+        // (A memchr for the lead bytes stopped at every full-width punctuation mark, whose
+        // lead byte is that of the compatibility ideographs.)
+        const BLOCK: usize = 64;
+        let mut at = 0;
+        let [[l0, lo0, span0], [l1, lo1, span1], [l2, lo2, span2]] = ranges;
+        while let Some(block) = bytes.get(at..at + BLOCK + 1) {
+            let Ok(block) = <&[u8; BLOCK + 1]>::try_from(block) else {
+                break;
+            };
+            let mut found = 0u8;
+            for j in 0..BLOCK {
+                let (a, b) = (block[j], block[j + 1]);
+                found |= u8::from(a == l0) & u8::from(b.wrapping_sub(lo0) <= span0)
+                    | u8::from(a == l1) & u8::from(b.wrapping_sub(lo1) <= span1)
+                    | u8::from(a == l2) & u8::from(b.wrapping_sub(lo2) <= span2);
+            }
+            let found = found != 0;
+            if found && (at..at + BLOCK).any(starts_key) {
+                return true;
+            }
+            at += BLOCK;
+        }
+        (at..bytes.len()).any(starts_key)
     }
 
     fn convert_into(&self, text: &str, out: &mut String) {
@@ -384,7 +503,7 @@ impl Table {
             out,
             copied: 0,
         };
-        self.scan(text, |hit| writer.hit(self, hit));
+        self.scan::<false>(text, |hit| writer.hit(self, hit));
         writer.finish();
     }
 
@@ -398,7 +517,7 @@ impl Table {
             out: &mut out,
             copied: 0,
         };
-        self.scan(text, |hit| writer.hit(self, hit));
+        self.scan::<false>(text, |hit| writer.hit(self, hit));
         if writer.copied == 0 {
             return Cow::Borrowed(text);
         }
@@ -410,7 +529,7 @@ impl Table {
     /// unmatched text between matches is one segment.
     fn segment(&self, text: &str, mut on_segment: impl FnMut(&str)) {
         let mut done = 0;
-        self.scan(text, |hit| {
+        self.scan::<true>(text, |hit| {
             if hit.start > done {
                 on_segment(&text[done..hit.start]);
             }
@@ -435,10 +554,6 @@ struct Writer<'t, 'o> {
 impl Writer<'_, '_> {
     #[inline(always)]
     fn hit(&mut self, table: &Table, hit: Hit) {
-        // Entries that emit what they consume (identity mappings) are flagged at build time.
-        if hit.value >> 63 != 0 {
-            return;
-        }
         if self.copied == 0 && self.out.capacity() == 0 {
             self.out.reserve(self.text.len() + self.text.len() / 8);
         }
@@ -467,6 +582,8 @@ fn push_short(out: &mut String, s: &str) {
     match s.len() {
         3 => out.push_str(s.get(..3).unwrap_or("")),
         6 => out.push_str(s.get(..6).unwrap_or("")),
+        9 => out.push_str(s.get(..9).unwrap_or("")),
+        12 => out.push_str(s.get(..12).unwrap_or("")),
         _ => out.push_str(s),
     }
 }
@@ -705,7 +822,7 @@ mod tests {
                 }
             }
             let mut fast = Vec::new();
-            t.scan(&text, |h| fast.push((h.start, h.consume, h.value)));
+            t.scan::<true>(&text, |h| fast.push((h.start, h.consume, h.value)));
             let (bytes, mut pos, mut slow) = (text.as_bytes(), 0, Vec::new());
             while pos < bytes.len() {
                 let (cp, len) = decode_at(bytes, pos);
