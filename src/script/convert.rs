@@ -160,12 +160,6 @@ struct Cursor {
 const BATCH: usize = 64;
 
 impl Table {
-    /// Record `index` of `firsts` (the empty record 0 for characters that start no key).
-    #[inline(always)]
-    fn record(&self, index: u16) -> Option<&'static First> {
-        unit::<64>(self.firsts, usize::from(index))
-    }
-
     #[inline(always)]
     fn index_of(&self, cp: u32) -> u16 {
         unit::<2>(self.index, cp as usize & 0xFFFF).map_or(0, |i| u16::from_le_bytes(*i))
@@ -329,6 +323,7 @@ impl Table {
     ) -> (usize, bool) {
         let bytes = text.as_bytes();
         let end = bytes.len();
+        let (firsts, _): (&[First], _) = self.firsts.as_chunks();
         let mut count = 0;
         let Cursor {
             mut pos,
@@ -353,76 +348,79 @@ impl Table {
                 index = self.index_for(cp, len);
             }
             let next = pos + len;
-            // The next character, when this step decoded it (length 0: not decoded). Every
-            // step but the last decodes the character after its own once: it selects the
-            // longer keys and is usually the next step's character.
-            let (mut c2, mut len2, mut index2) = (0, 0, 0);
-            let value = match self.record(index) {
-                Some(first) if next < end => {
-                    (c2, len2) = decode_at(bytes, next);
-                    index2 = self.index_for(c2, len2);
-                    let value = word(first, 0);
-                    // The filter is empty when no longer key starts with this character.
-                    let (filter, bit) = filter_bit(c2);
-                    if word(first, filter & 7) & bit == 0 {
-                        value
+            let first = firsts.get(usize::from(index));
+            // Every step but the last decodes the character after its own once: it selects
+            // the longer keys and is usually the next step's character.
+            let ahead = match (first, bytes.get(next..next + 4)) {
+                (Some(_), Some(four)) => {
+                    let w = u32::from_le_bytes(four.try_into().unwrap_or_default());
+                    if w & 0xF0 == 0xE0 {
+                        Some(((w & 0x0F) << 12 | (w >> 2) & 0xFC0 | (w >> 16) & 0x3F, 3))
                     } else {
-                        self.longer(word(first, 1), value, bytes, pos, next, c2, len2)
+                        Some(decode(four))
                     }
                 }
-                Some(first) => word(first, 0),
-                // Outside the BMP: walk the trie from the root.
-                None => self.longest_from(0, bytes, pos, 0),
+                (Some(_), None) if next < end => Some(decode_at(bytes, next)),
+                _ => None,
             };
-            if value == 0 {
-                if len2 == 0 {
-                    pos = next;
-                    break;
+            let consume = match (first, ahead) {
+                (Some(first), Some((c2, len2))) => {
+                    let index2 = self.index_for(c2, len2);
+                    let mut value = word(first, 0);
+                    // The filter is empty when no longer key starts with this character.
+                    let (filter, bit) = filter_bit(c2);
+                    if word(first, filter & 7) & bit != 0 {
+                        value = self.longer(word(first, 1), value, bytes, pos, next, c2, len2);
+                    }
+                    if value == 0 {
+                        (pos, cp, len, index) = (next, c2, len2, index2);
+                        continue;
+                    }
+                    // The group policy may pick a shorter key than the longest one: matching
+                    // resumes right after what it consumed.
+                    let consume = (((value >> 48) & 0x7FFF) as usize).max(1);
+                    record::<IDENTITY>(hits, &mut count, pos, consume, value);
+                    if consume == len {
+                        (pos, cp, len, index) = (next, c2, len2, index2);
+                        if count >= BATCH {
+                            break;
+                        }
+                        continue;
+                    }
+                    consume
                 }
-                (pos, cp, len, index) = (next, c2, len2, index2);
-                continue;
-            }
-            // The group policy may pick a shorter key than the longest one: matching resumes
-            // right after what it consumed.
-            let consume = (((value >> 48) & 0x7FFF) as usize).max(1);
-            if IDENTITY || value >> 63 == 0 {
-                if let Some(slot) = hits.get_mut(count) {
-                    *slot = Hit {
-                        start: pos,
-                        consume,
-                        value,
+                // The last character, or one outside the BMP (a trie walk from the root).
+                (first, _) => {
+                    let value = match first {
+                        Some(first) => word(first, 0),
+                        None => self.longest_from(0, bytes, pos, 0),
                     };
+                    if value == 0 {
+                        len
+                    } else {
+                        let consume = (((value >> 48) & 0x7FFF) as usize).max(1);
+                        record::<IDENTITY>(hits, &mut count, pos, consume, value);
+                        consume
+                    }
                 }
-                count += 1;
+            };
+            pos += consume;
+            if pos >= end {
+                return (count, false);
             }
-            if consume == len && len2 != 0 {
-                (pos, cp, len, index) = (next, c2, len2, index2);
-            } else {
-                pos += consume;
-                if pos >= end {
-                    return (count, false);
-                }
-                (cp, len) = decode_at(bytes, pos);
-                index = self.index_for(cp, len);
-            }
+            (cp, len) = decode_at(bytes, pos);
+            index = self.index_for(cp, len);
             if count >= BATCH {
-                *cursor = Cursor {
-                    pos,
-                    cp,
-                    len,
-                    index,
-                };
-                return (count, true);
+                break;
             }
         }
-        // The last character (or a supplementary one) matched nothing.
-        match self.cursor(bytes, pos) {
-            Some(c) => {
-                *cursor = c;
-                (count, true)
-            }
-            None => (count, false),
-        }
+        *cursor = Cursor {
+            pos,
+            cp,
+            len,
+            index,
+        };
+        (count, true)
     }
 
     /// The value of the longest key at `pos` whose first character (`first`'s, with record
@@ -540,6 +538,28 @@ impl Table {
         if done < text.len() {
             on_segment(&text[done..]);
         }
+    }
+}
+
+/// Appends a match at `start` to `hits` (`count` of them so far) unless `IDENTITY` is false
+/// and the match emits what it consumes.
+#[inline(always)]
+fn record<const IDENTITY: bool>(
+    hits: &mut [Hit; BATCH],
+    count: &mut usize,
+    start: usize,
+    consume: usize,
+    value: u64,
+) {
+    if IDENTITY || value >> 63 == 0 {
+        if let Some(slot) = hits.get_mut(*count) {
+            *slot = Hit {
+                start,
+                consume,
+                value,
+            };
+        }
+        *count += 1;
     }
 }
 
