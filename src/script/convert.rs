@@ -351,9 +351,10 @@ impl Table {
             let first = firsts.get(usize::from(index));
             // Every step but the last decodes the character after its own once: it selects
             // the longer keys and is usually the next step's character.
-            let ahead = match (first, bytes.get(next..next + 4)) {
+            let four = bytes.get(next..).and_then(<[u8]>::first_chunk::<4>);
+            let ahead = match (first, four) {
                 (Some(_), Some(four)) => {
-                    let w = u32::from_le_bytes(four.try_into().unwrap_or_default());
+                    let w = u32::from_le_bytes(*four);
                     if w & 0xF0 == 0xE0 {
                         Some(((w & 0x0F) << 12 | (w >> 2) & 0xFC0 | (w >> 16) & 0x3F, 3))
                     } else {
@@ -461,38 +462,12 @@ impl Table {
         let Some((ranges, prefixes)) = self.quick_reject else {
             return true;
         };
-        let bytes = text.as_bytes();
-        let starts_key = |i: usize| match bytes.get(i..i + 2) {
-            Some(&[a, b]) => prefixes
-                .binary_search(&(u16::from(a) << 8 | u16::from(b)))
-                .is_ok(),
-            _ => false,
-        };
-        // A branch-free pass over blocks, which the compiler vectorises, finds the blocks
-        // with a lead byte followed by a byte in its range; only those are checked exactly.
-        // (A memchr for the lead bytes stopped at every full-width punctuation mark, whose
-        // lead byte is that of the compatibility ideographs.)
-        const BLOCK: usize = 64;
-        let mut at = 0;
-        let [[l0, lo0, span0], [l1, lo1, span1], [l2, lo2, span2]] = ranges;
-        while let Some(block) = bytes.get(at..at + BLOCK + 1) {
-            let Ok(block) = <&[u8; BLOCK + 1]>::try_from(block) else {
-                break;
-            };
-            let mut found = 0u8;
-            for j in 0..BLOCK {
-                let (a, b) = (block[j], block[j + 1]);
-                found |= u8::from(a == l0) & u8::from(b.wrapping_sub(lo0) <= span0)
-                    | u8::from(a == l1) & u8::from(b.wrapping_sub(lo1) <= span1)
-                    | u8::from(a == l2) & u8::from(b.wrapping_sub(lo2) <= span2);
-            }
-            let found = found != 0;
-            if found && (at..at + BLOCK).any(starts_key) {
-                return true;
-            }
-            at += BLOCK;
+        // One pass per distinct lead byte range (the normalization step has two).
+        match ranges {
+            [a, b, c] if a == b && b == c => may_start_key([a], prefixes, text.as_bytes()),
+            [a, b, c] if b == c => may_start_key([a, b], prefixes, text.as_bytes()),
+            _ => may_start_key(ranges, prefixes, text.as_bytes()),
         }
-        (at..bytes.len()).any(starts_key)
     }
 
     fn convert_into(&self, text: &str, out: &mut String) {
@@ -539,6 +514,41 @@ impl Table {
             on_segment(&text[done..]);
         }
     }
+}
+
+/// Whether one of the two-byte `prefixes` occurs in `bytes`, given the range of the second
+/// bytes after each lead byte (lead, lowest, highest minus lowest).
+#[inline(always)]
+fn may_start_key<const N: usize>(ranges: [[u8; 3]; N], prefixes: &[u16], bytes: &[u8]) -> bool {
+    let starts_key = |i: usize| match bytes.get(i..i + 2) {
+        Some(&[a, b]) => prefixes
+            .binary_search(&(u16::from(a) << 8 | u16::from(b)))
+            .is_ok(),
+        _ => false,
+    };
+    // A branch-free pass over blocks, which the compiler vectorises, finds the blocks with a
+    // lead byte followed by a byte in its range; only those are checked exactly. (A memchr
+    // for the lead bytes stopped at every full-width punctuation mark, whose lead byte is
+    // that of the compatibility ideographs.)
+    const BLOCK: usize = 64;
+    let mut at = 0;
+    while let Some(block) = bytes.get(at..at + BLOCK + 1) {
+        let Ok(block) = <&[u8; BLOCK + 1]>::try_from(block) else {
+            break;
+        };
+        let mut found = 0u8;
+        for j in 0..BLOCK {
+            let (a, b) = (block[j], block[j + 1]);
+            for [lead, lo, span] in ranges {
+                found |= u8::from(a == lead) & u8::from(b.wrapping_sub(lo) <= span);
+            }
+        }
+        if found != 0 && (at..at + BLOCK).any(starts_key) {
+            return true;
+        }
+        at += BLOCK;
+    }
+    (at..bytes.len()).any(starts_key)
 }
 
 /// Appends a match at `start` to `hits` (`count` of them so far) unless `IDENTITY` is false
