@@ -276,21 +276,22 @@ impl Table {
         }
     }
 
-    /// Calls `on_hit` for every dictionary match OpenCC makes in `text`, in order: maximum
-    /// forward matching, one character (or one complete IDS) at a time where nothing matches.
-    /// With `IDENTITY` false, matches that emit what they consume are left out.
+    /// Calls `on_hits` with every dictionary match OpenCC makes in `text`, in order, a batch
+    /// at a time: maximum forward matching, one character (or one complete IDS) at a time
+    /// where nothing matches. With `IDENTITY` false, matches that emit what they consume are
+    /// left out.
     ///
-    /// The matches are found a batch at a time and then handed over, so that the search loop
-    /// keeps its state in registers rather than sharing them with the caller's.
+    /// Handing over batches lets the search loop keep its state in registers rather than
+    /// share them with the caller's.
     #[inline(always)]
-    fn scan<const IDENTITY: bool>(&self, text: &str, mut on_hit: impl FnMut(Hit)) {
+    fn scan<const IDENTITY: bool>(&self, text: &str, mut on_hits: impl FnMut(&[Hit])) {
         let Some(mut cursor) = self.cursor(text.as_bytes(), 0) else {
             return;
         };
         let mut hits = [Hit::default(); BATCH];
         loop {
             let (count, more) = self.scan_batch::<IDENTITY>(text, &mut cursor, &mut hits);
-            hits.iter().take(count).for_each(|&hit| on_hit(hit));
+            on_hits(hits.get(..count).unwrap_or(&hits));
             if !more {
                 return;
             }
@@ -476,7 +477,7 @@ impl Table {
             out,
             copied: 0,
         };
-        self.scan::<false>(text, |hit| writer.hit(self, hit));
+        self.scan::<false>(text, |hits| writer.hits(self, hits));
         writer.finish();
     }
 
@@ -490,7 +491,7 @@ impl Table {
             out: &mut out,
             copied: 0,
         };
-        self.scan::<false>(text, |hit| writer.hit(self, hit));
+        self.scan::<false>(text, |hits| writer.hits(self, hits));
         if writer.copied == 0 {
             return Cow::Borrowed(text);
         }
@@ -502,13 +503,15 @@ impl Table {
     /// unmatched text between matches is one segment.
     fn segment(&self, text: &str, mut on_segment: impl FnMut(&str)) {
         let mut done = 0;
-        self.scan::<true>(text, |hit| {
-            if hit.start > done {
-                on_segment(&text[done..hit.start]);
+        self.scan::<true>(text, |hits| {
+            for hit in hits {
+                if hit.start > done {
+                    on_segment(&text[done..hit.start]);
+                }
+                let end = hit.start + hit.consume;
+                on_segment(&text[hit.start..end]);
+                done = end;
             }
-            let end = hit.start + hit.consume;
-            on_segment(&text[hit.start..end]);
-            done = end;
         });
         if done < text.len() {
             on_segment(&text[done..]);
@@ -583,19 +586,20 @@ struct Writer<'t, 'o> {
 
 impl Writer<'_, '_> {
     #[inline(always)]
-    fn hit(&mut self, table: &Table, hit: Hit) {
-        if self.copied == 0 && self.out.capacity() == 0 {
+    fn hits(&mut self, table: &Table, hits: &[Hit]) {
+        if self.out.capacity() == 0 && !hits.is_empty() {
             self.out.reserve(self.text.len() + self.text.len() / 8);
         }
-        // Converted characters often come in runs: skip the empty copy between them.
-        if hit.start > self.copied {
-            push_short(
-                self.out,
-                self.text.get(self.copied..hit.start).unwrap_or(""),
-            );
+        let mut copied = self.copied;
+        for hit in hits {
+            // Converted characters often come in runs: skip the empty copy between them.
+            if hit.start > copied {
+                push_short(self.out, self.text.get(copied..hit.start).unwrap_or(""));
+            }
+            table.push_output(hit.value, self.out);
+            copied = hit.start + hit.consume;
         }
-        table.push_output(hit.value, self.out);
-        self.copied = hit.start + hit.consume;
+        self.copied = copied;
     }
 
     fn finish(self) {
@@ -852,7 +856,9 @@ mod tests {
                 }
             }
             let mut fast = Vec::new();
-            t.scan::<true>(&text, |h| fast.push((h.start, h.consume, h.value)));
+            t.scan::<true>(&text, |hits| {
+                fast.extend(hits.iter().map(|h| (h.start, h.consume, h.value)))
+            });
             let (bytes, mut pos, mut slow) = (text.as_bytes(), 0, Vec::new());
             while pos < bytes.len() {
                 let (cp, len) = decode_at(bytes, pos);
