@@ -451,7 +451,13 @@ impl Table {
             value = second_value;
         }
         let at = next + len2;
-        if at < bytes.len() && (key >> 32) & 1 << third_bit(bytes, at) != 0 {
+        // `third_bit`, with three-byte characters first.
+        let third = match bytes.get(at..).and_then(<[u8]>::first_chunk::<3>) {
+            Some(&[lead @ 0xE0..=0xEF, _, last]) => (u32::from(last ^ lead << 2) ^ 3) & 31,
+            _ if at < bytes.len() => third_bit(bytes, at),
+            _ => return value,
+        };
+        if (key >> 32) & 1 << third != 0 {
             let node = children as u32 + (key as u32 >> RANK_SHIFT) + 1;
             value = self.longest_from(node, bytes, at, value);
         }
@@ -535,13 +541,14 @@ fn may_start_key<const N: usize>(ranges: [[u8; 3]; N], prefixes: &[u16], bytes: 
     // that of the compatibility ideographs.)
     const BLOCK: usize = 64;
     let mut at = 0;
-    while let Some(block) = bytes.get(at..at + BLOCK + 1) {
-        let Ok(block) = <&[u8; BLOCK + 1]>::try_from(block) else {
+    loop {
+        // Each byte and the byte after it, as two loads.
+        let block = |start: usize| bytes.get(start..).and_then(<[u8]>::first_chunk::<BLOCK>);
+        let (Some(leads), Some(seconds)) = (block(at), block(at + 1)) else {
             break;
         };
         let mut found = 0u8;
-        for j in 0..BLOCK {
-            let (a, b) = (block[j], block[j + 1]);
+        for (&a, &b) in leads.iter().zip(seconds) {
             for [lead, lo, span] in ranges {
                 found |= u8::from(a == lead) & u8::from(b.wrapping_sub(lo) <= span);
             }
