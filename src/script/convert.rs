@@ -10,7 +10,8 @@
 use std::borrow::Cow;
 
 use super::layout::{
-    filter_bit, second_hash, third_bit, RANK_SHIFT, SECOND_SLOT_OFFSET_BITS, SLOW_FIRST,
+    filter_bit, second_hash, third_bit, IDS_OPERATOR, RANK_SHIFT, SECOND_SLOT_OFFSET_BITS,
+    SLOW_FIRST,
 };
 #[cfg(test)]
 use super::tables::TABLE_COUNT;
@@ -151,7 +152,6 @@ struct Hit {
 #[derive(Clone, Copy)]
 struct Cursor {
     pos: usize,
-    cp: u32,
     len: usize,
     index: u16,
 }
@@ -307,7 +307,6 @@ impl Table {
         let (cp, len) = decode_at(bytes, pos);
         Some(Cursor {
             pos,
-            cp,
             len,
             index: self.index_for(cp, len),
         })
@@ -328,7 +327,6 @@ impl Table {
         let mut count = 0;
         let Cursor {
             mut pos,
-            mut cp,
             mut len,
             mut index,
         } = *cursor;
@@ -336,15 +334,11 @@ impl Table {
             // Characters that start no key, in a loop of their own: in most tables they are
             // most of the text.
             while index == 0 {
-                // No key contains an IDS operator, so one can only start an unmatched unit.
-                let ids = (0x2FF0..=0x2FFF)
-                    .contains(&cp)
-                    .then(|| ids_len(text.get(pos..).unwrap_or("")))
-                    .flatten();
-                pos += ids.unwrap_or(len);
+                pos += len;
                 if pos >= end {
                     return (count, false);
                 }
+                let cp;
                 (cp, len) = decode_at(bytes, pos);
                 index = self.index_for(cp, len);
             }
@@ -375,7 +369,7 @@ impl Table {
                         value = self.longer(word(first, 1), value, bytes, pos, next, c2, len2);
                     }
                     if value == 0 {
-                        (pos, cp, len, index) = (next, c2, len2, index2);
+                        (pos, len, index) = (next, len2, index2);
                         continue;
                     }
                     // The group policy may pick a shorter key than the longest one: matching
@@ -383,7 +377,7 @@ impl Table {
                     let consume = (((value >> 48) & 0x7FFF) as usize).max(1);
                     record::<IDENTITY>(hits, &mut count, pos, consume, value);
                     if consume == len {
-                        (pos, cp, len, index) = (next, c2, len2, index2);
+                        (pos, len, index) = (next, len2, index2);
                         if count >= BATCH {
                             break;
                         }
@@ -391,12 +385,19 @@ impl Table {
                     }
                     consume
                 }
-                // The last character, or one outside the BMP (a trie walk from the root).
+                // The last character, an IDS operator, or a character outside the BMP (a
+                // trie walk from the root).
                 (first, _) => {
                     let value = match first {
                         Some(first) => word(first, 0),
+                        None if index == IDS_OPERATOR => 0,
                         None => self.longest_from(0, bytes, pos, 0),
                     };
+                    // No key contains an IDS operator, so one can only start an unmatched
+                    // unit.
+                    if index == IDS_OPERATOR {
+                        len = ids_len(text.get(pos..).unwrap_or("")).unwrap_or(len);
+                    }
                     if value == 0 {
                         len
                     } else {
@@ -410,18 +411,14 @@ impl Table {
             if pos >= end {
                 return (count, false);
             }
+            let cp;
             (cp, len) = decode_at(bytes, pos);
             index = self.index_for(cp, len);
             if count >= BATCH {
                 break;
             }
         }
-        *cursor = Cursor {
-            pos,
-            cp,
-            len,
-            index,
-        };
+        *cursor = Cursor { pos, len, index };
         (count, true)
     }
 
@@ -625,6 +622,8 @@ fn push_short(out: &mut String, s: &str) {
         6 => out.push_str(s.get(..6).unwrap_or("")),
         9 => out.push_str(s.get(..9).unwrap_or("")),
         12 => out.push_str(s.get(..12).unwrap_or("")),
+        15 => out.push_str(s.get(..15).unwrap_or("")),
+        18 => out.push_str(s.get(..18).unwrap_or("")),
         _ => out.push_str(s),
     }
 }
