@@ -323,7 +323,9 @@ impl Table {
     ) -> (usize, bool) {
         let bytes = text.as_bytes();
         let end = bytes.len();
-        let (firsts, _): (&[First], _) = self.firsts.as_chunks();
+        // The records as 64-byte chunks: `nth` is one bounds test (`slice::as_chunks`, which
+        // compiles the same, is newer than the crate's MSRV).
+        let firsts = self.firsts.chunks_exact(64);
         let mut count = 0;
         let Cursor {
             mut pos,
@@ -343,7 +345,10 @@ impl Table {
                 index = self.index_for(cp, len);
             }
             let next = pos + len;
-            let first = firsts.get(usize::from(index));
+            let first: Option<&First> = firsts
+                .clone()
+                .nth(usize::from(index))
+                .and_then(|r| r.try_into().ok());
             // Every step but the last decodes the character after its own once: it selects
             // the longer keys and is usually the next step's character.
             let four = bytes.get(next..).and_then(<[u8]>::first_chunk::<4>);
@@ -888,6 +893,22 @@ mod tests {
                 fast == slow,
                 "table {index}: fast scan differs from the trie walk"
             );
+        }
+    }
+
+    /// The quick reject scans 64-byte blocks, each pair of bytes once: a compatibility
+    /// ideograph is found at every offset, across block boundaries and at the very end.
+    #[test]
+    fn quick_reject_finds_keys_at_every_offset() {
+        let norm = crate::script::converter(Config::S2t).norm[0];
+        for key in ["\u{F900}", "\u{2F800}"] {
+            for offset in 0..200 {
+                let text = format!("{}{key}", "，".repeat(offset / 3) + &"a".repeat(offset % 3));
+                assert!(norm.may_match(&text), "{key:?} after {offset} bytes");
+                assert!(norm.may_match(&format!("{text}，。")));
+                let near = text.replace(key, "\u{F8FF}");
+                assert!(!norm.may_match(&near), "no key after {offset} bytes");
+            }
         }
     }
 
