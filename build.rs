@@ -252,11 +252,12 @@ fn main() {
 
 /// What main() needs to declare a built table: its files (extension, byte length) and, when
 /// every key starts with one of at most three lead bytes (the CJK compatibility ideographs of
-/// the normalization step), those bytes and the keys' distinct first two bytes (big-endian),
-/// so that the library can skip text that cannot match with a memchr scan.
+/// the normalization step), per lead byte (lead, lowest second byte, highest minus lowest)
+/// and the keys' distinct first two bytes (big-endian), so that the library can skip text
+/// that cannot match with a byte scan.
 struct Built {
     parts: Vec<(&'static str, usize)>,
-    quick_reject: Option<([u8; 3], Vec<u16>)>,
+    quick_reject: Option<([[u8; 3]; 3], Vec<u16>)>,
 }
 
 /// Builds table `index`, as files `t{index}.*`: `out`, the emitted strings; the trie over the
@@ -371,7 +372,18 @@ fn build_table(node: &Node, dicts: &Dicts, out_dir: &Path, index: usize) -> Buil
             [a, b, c] => [a, b, c],
             _ => return None,
         };
-        Some((leads, prefixes.into_iter().collect()))
+        // Per lead byte, the range of the second bytes that follow it in a key.
+        let ranges = leads.map(|lead| {
+            let seconds = prefixes.iter().filter(|&&p| (p >> 8) as u8 == lead);
+            let lo = seconds
+                .clone()
+                .map(|&p| p as u8)
+                .min()
+                .expect("a prefix per lead");
+            let hi = seconds.map(|&p| p as u8).max().expect("a prefix per lead");
+            [lead, lo, hi - lo]
+        });
+        Some((ranges, prefixes.into_iter().collect()))
     });
     Built {
         parts,

@@ -3,7 +3,8 @@
 //! only the pages of the characters a text uses are ever touched.
 
 use crate::layout::{
-    filter_bit, second_hash, third_bit, RANK_SHIFT, SECOND_SLOT_OFFSET_BITS, SLOW_FIRST,
+    filter_bit, second_hash, third_bit, IDS_OPERATOR, RANK_SHIFT, SECOND_SLOT_OFFSET_BITS,
+    SLOW_FIRST,
 };
 
 /// A trie node as build.rs numbers them: edges `start..start + len`, packed value.
@@ -47,7 +48,17 @@ pub fn build(nodes: &[Node], edges: &[Edge]) -> Lookup {
     }
     let mut index = vec![0u16; 0x10000];
     for (i, &(c, _)) in records.iter().enumerate().skip(1) {
-        index[c as usize] = u16::try_from(i).expect("at most 65535 first characters");
+        // The entries from IDS_OPERATOR up are markers (u16::MAX: outside the BMP, in the
+        // library).
+        assert!(
+            i < usize::from(IDS_OPERATOR),
+            "at most 65533 first characters"
+        );
+        index[c as usize] = i as u16;
+    }
+    for entry in &mut index[0x2FF0..=0x2FFF] {
+        assert!(*entry == 0, "no key starts with an IDS operator");
+        *entry = IDS_OPERATOR;
     }
     Lookup {
         index,

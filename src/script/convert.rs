@@ -10,7 +10,8 @@
 use std::borrow::Cow;
 
 use super::layout::{
-    filter_bit, second_hash, third_bit, RANK_SHIFT, SECOND_SLOT_OFFSET_BITS, SLOW_FIRST,
+    filter_bit, second_hash, third_bit, IDS_OPERATOR, RANK_SHIFT, SECOND_SLOT_OFFSET_BITS,
+    SLOW_FIRST,
 };
 #[cfg(test)]
 use super::tables::TABLE_COUNT;
@@ -37,9 +38,10 @@ pub(crate) struct Table {
     pub(super) edges: &'static [u8],
     pub(super) out: &'static str,
     /// When every key starts with one of at most three lead bytes (the CJK compatibility
-    /// ideographs of the normalization step): those bytes and the keys' first two bytes, so
-    /// text that cannot match is recognised by a memchr scan.
-    pub(super) quick_reject: Option<([u8; 3], &'static [u16])>,
+    /// ideographs of the normalization step): per lead byte, the range of the second bytes
+    /// that follow it in a key (lead, lowest, highest minus lowest), and the keys' first two
+    /// bytes, so text that cannot match is recognised by a byte scan.
+    pub(super) quick_reject: Option<([[u8; 3]; 3], &'static [u16])>,
     /// Per BMP character, the number of its record in `firsts` (u16; 0: no key starts with
     /// it). The loop over characters that start no key reads only this.
     pub(super) index: &'static [u8; 0x20000],
@@ -83,45 +85,51 @@ fn half(record: &[u8], i: usize) -> u32 {
     unit::<4>(record, i).map_or(0, |h| u32::from_le_bytes(*h))
 }
 
-/// Packed-value flag: the low 32 bits are the one character emitted (see build.rs).
-const SINGLE_CHAR: u64 = 1 << 47;
-
 const NODE_BYTES: usize = 16;
 const EDGE_BYTES: usize = 8;
 
-/// Decodes the character starting at `bytes[pos]` of a valid UTF-8 string: (code point,
-/// length). Cheaper than `str::chars` on the hot path because validity is already known.
+/// Decodes the character at the start of `rest`, a suffix of a valid UTF-8 string: (code
+/// point, length). Cheaper than `str::chars` on the hot path because validity is already
+/// known; three-byte characters (all of CJK in the BMP) first, with a single length check.
+/// An empty `rest` gives (0, 1).
 #[inline(always)]
-fn decode_at(bytes: &[u8], pos: usize) -> (u32, usize) {
-    // Three-byte characters (all of CJK in the BMP) first, with a single bounds check.
-    if let Some(&[b0 @ 0xE0..=0xEF, b1, b2]) = bytes.get(pos..pos + 3) {
-        let cp = u32::from(b0 & 0x0F) << 12 | u32::from(b1 & 0x3F) << 6 | u32::from(b2 & 0x3F);
-        return (cp, 3);
+fn decode(rest: &[u8]) -> (u32, usize) {
+    // Away from the end of the text, one load of four bytes.
+    if let Some(&four) = rest.first_chunk::<4>() {
+        let w = u32::from_le_bytes(four);
+        if w & 0xF0 == 0xE0 {
+            return ((w & 0x0F) << 12 | (w >> 2) & 0xFC0 | (w >> 16) & 0x3F, 3);
+        }
     }
-    let b0 = u32::from(bytes[pos]);
-    let cont = |i: usize| u32::from(bytes.get(pos + i).copied().unwrap_or(0x80) & 0x3F);
-    if b0 < 0x80 {
-        (b0, 1)
-    } else if b0 < 0xE0 {
-        ((b0 & 0x1F) << 6 | cont(1), 2)
-    } else if b0 < 0xF0 {
-        ((b0 & 0x0F) << 12 | cont(1) << 6 | cont(2), 3)
-    } else {
-        (
-            (b0 & 0x07) << 18 | cont(1) << 12 | cont(2) << 6 | cont(3),
+    match *rest {
+        [b0 @ 0xE0..=0xEF, b1, b2, ..] => (
+            u32::from(b0 & 0x0F) << 12 | u32::from(b1 & 0x3F) << 6 | u32::from(b2 & 0x3F),
+            3,
+        ),
+        [b0 @ 0..0x80, ..] => (u32::from(b0), 1),
+        [b0 @ 0xC0..0xE0, b1, ..] => (u32::from(b0 & 0x1F) << 6 | u32::from(b1 & 0x3F), 2),
+        [b0, b1, b2, b3, ..] => (
+            u32::from(b0 & 0x07) << 18
+                | u32::from(b1 & 0x3F) << 12
+                | u32::from(b2 & 0x3F) << 6
+                | u32::from(b3 & 0x3F),
             4,
-        )
+        ),
+        // Only a truncated (invalid) sequence or the end of the text.
+        _ => (0, 1),
     }
 }
 
-/// `decode_at` with ASCII first.
+/// `decode` of the character at `bytes[pos]`.
 #[inline(always)]
-fn decode_or_ascii(bytes: &[u8], pos: usize) -> (u32, usize) {
-    match bytes[pos] {
-        lead @ 0..0x80 => (u32::from(lead), 1),
-        _ => decode_at(bytes, pos),
-    }
+fn decode_at(bytes: &[u8], pos: usize) -> (u32, usize) {
+    decode(bytes.get(pos..).unwrap_or_default())
 }
+
+/// The index entry of every character outside the BMP: past the last record, so that the
+/// record lookup fails and the scan walks the trie instead (build/lookup.rs keeps the
+/// record numbers below it).
+const SUPPLEMENTARY: u16 = u16::MAX;
 
 fn table(index: usize) -> &'static Table {
     // Every index comes from the generated config list; the first table stands in for a
@@ -129,27 +137,29 @@ fn table(index: usize) -> &'static Table {
     TABLES.get(index).unwrap_or(&TABLES[0])
 }
 
+/// Packed-value flag: the low 32 bits are the one character emitted (see build.rs).
+const SINGLE_CHAR: u64 = 1 << 47;
+
 /// Where a match starts, how many bytes OpenCC consumes there, and the packed value.
-#[derive(Clone, Copy)]
+#[derive(Clone, Copy, Default)]
 struct Hit {
     start: usize,
     consume: usize,
     value: u64,
 }
 
+/// Where a scan resumes: the character at `pos`, its length and its index entry.
+#[derive(Clone, Copy)]
+struct Cursor {
+    pos: usize,
+    len: usize,
+    index: u16,
+}
+
+/// Hits found per batch of a scan.
+const BATCH: usize = 64;
+
 impl Table {
-    /// Whether some key starts with the character `cp` (false outside the BMP).
-    #[inline(always)]
-    fn starts_key(&self, cp: u32) -> bool {
-        cp < 0x10000 && self.index_of(cp) != 0
-    }
-
-    /// The record of the BMP character `cp` (the empty record 0 when no key starts with it).
-    #[inline(always)]
-    fn first(&self, cp: u32) -> Option<&'static First> {
-        unit::<64>(self.firsts, usize::from(self.index_of(cp)))
-    }
-
     #[inline(always)]
     fn index_of(&self, cp: u32) -> u16 {
         unit::<2>(self.index, cp as usize & 0xFFFF).map_or(0, |i| u16::from_le_bytes(*i))
@@ -216,14 +226,17 @@ impl Table {
     #[inline(always)]
     fn push_output(&self, value: u64, out: &mut String) {
         let low = (value & 0xFFFF_FFFF) as u32;
-        if value & SINGLE_CHAR != 0 {
-            // build.rs only packs valid characters here.
-            if let Some(c) = char::from_u32(low) {
+        if value & SINGLE_CHAR == 0 {
+            let (start, len) = (low as usize, ((value >> 32) & 0xFF) as usize);
+            out.push_str(self.out.get(start..start + len).unwrap_or(""));
+        } else if let Some(c) = char::from_u32(low) {
+            // build.rs only packs valid characters here. Most are three bytes long: encoded
+            // in a branch that knows it, they are a few moves rather than a call to memcpy.
+            if (0x800..0x10000).contains(&low) {
+                out.push_str(c.encode_utf8(&mut [0; 4]));
+            } else {
                 out.push(c);
             }
-        } else {
-            let len = ((value >> 32) & 0xFF) as usize;
-            out.push_str(self.out.get(low as usize..low as usize + len).unwrap_or(""));
         }
     }
 
@@ -252,86 +265,184 @@ impl Table {
         best
     }
 
-    /// Calls `on_hit` for every dictionary match OpenCC makes in `text`, in order: maximum
-    /// forward matching, one character (or one complete IDS) at a time where nothing matches.
+    /// The `index` entry of the character `cp`, `len` bytes long: `SUPPLEMENTARY` outside the
+    /// BMP, whose keys are found by walking the trie.
     #[inline(always)]
-    fn scan(&self, text: &str, mut on_hit: impl FnMut(Hit)) {
-        let bytes = text.as_bytes();
-        let mut pos = 0;
-        // The character after a position, when `lookup` decoded it: (its position, code
-        // point, length). Most positions are followed by that one.
-        let mut ahead = (usize::MAX, 0, 0);
-        while pos < bytes.len() {
-            let (mut cp, mut len) = if ahead.0 == pos {
-                (ahead.1, ahead.2)
-            } else {
-                decode_or_ascii(bytes, pos)
-            };
-            // Characters that start no key, in a loop of their own: in most tables they are
-            // most of the text.
-            while cp < 0x10000 && !self.starts_key(cp) {
-                // No key contains an IDS operator, so one can only start an unmatched unit.
-                let ids = (0x2FF0..=0x2FFF)
-                    .contains(&cp)
-                    .then(|| ids_len(text.get(pos..).unwrap_or("")))
-                    .flatten();
-                pos += ids.unwrap_or(len);
-                if pos >= bytes.len() {
-                    return;
-                }
-                (cp, len) = decode_or_ascii(bytes, pos);
-            }
-            let value = match self.first(cp) {
-                Some(first) if cp < 0x10000 => self.lookup(first, bytes, pos, len, &mut ahead),
-                // Outside the BMP: walk the trie from the root.
-                _ => self.longest_from(0, bytes, pos, 0),
-            };
-            if value == 0 {
-                pos += len;
-                continue;
-            }
-            // The group policy may pick a shorter key than the longest one: matching resumes
-            // right after what it consumed.
-            let consume = (((value >> 48) & 0x7FFF) as usize).max(1);
-            on_hit(Hit {
-                start: pos,
-                consume,
-                value,
-            });
-            pos += consume;
+    fn index_for(&self, cp: u32, len: usize) -> u16 {
+        if len == 4 {
+            SUPPLEMENTARY
+        } else {
+            self.index_of(cp)
         }
     }
 
-    /// The value of the longest key at `pos` (0: none), whose character is `len` bytes long
-    /// and has the record `first`.
+    /// Calls `on_hits` with every dictionary match OpenCC makes in `text`, in order, a batch
+    /// at a time: maximum forward matching, one character (or one complete IDS) at a time
+    /// where nothing matches. With `IDENTITY` false, matches that emit what they consume are
+    /// left out.
+    ///
+    /// Handing over batches lets the search loop keep its state in registers rather than
+    /// share them with the caller's.
     #[inline(always)]
-    fn lookup(
+    fn scan<const IDENTITY: bool>(&self, text: &str, mut on_hits: impl FnMut(&[Hit])) {
+        let Some(mut cursor) = self.cursor(text.as_bytes(), 0) else {
+            return;
+        };
+        let mut hits = [Hit::default(); BATCH];
+        loop {
+            let (count, more) = self.scan_batch::<IDENTITY>(text, &mut cursor, &mut hits);
+            on_hits(hits.get(..count).unwrap_or(&hits));
+            if !more {
+                return;
+            }
+        }
+    }
+
+    /// The scan's state at `pos` (`None` at the end of `bytes`).
+    #[inline(always)]
+    fn cursor(&self, bytes: &[u8], pos: usize) -> Option<Cursor> {
+        if pos >= bytes.len() {
+            return None;
+        }
+        let (cp, len) = decode_at(bytes, pos);
+        Some(Cursor {
+            pos,
+            len,
+            index: self.index_for(cp, len),
+        })
+    }
+
+    /// Scans from `cursor` until `hits` is full or the text ends: the number of hits, and
+    /// whether the text goes on (then `cursor` is where to resume).
+    #[inline(never)]
+    fn scan_batch<const IDENTITY: bool>(
         &self,
-        first: &First,
+        text: &str,
+        cursor: &mut Cursor,
+        hits: &mut [Hit; BATCH],
+    ) -> (usize, bool) {
+        let bytes = text.as_bytes();
+        let end = bytes.len();
+        // The records as 64-byte chunks: `nth` is one bounds test (`slice::as_chunks`, which
+        // compiles the same, is newer than the crate's MSRV).
+        let firsts = self.firsts.chunks_exact(64);
+        let mut count = 0;
+        let Cursor {
+            mut pos,
+            mut len,
+            mut index,
+        } = *cursor;
+        loop {
+            // Characters that start no key, in a loop of their own: in most tables they are
+            // most of the text.
+            while index == 0 {
+                pos += len;
+                if pos >= end {
+                    return (count, false);
+                }
+                let cp;
+                (cp, len) = decode_at(bytes, pos);
+                index = self.index_for(cp, len);
+            }
+            let next = pos + len;
+            let first: Option<&First> = firsts
+                .clone()
+                .nth(usize::from(index))
+                .and_then(|r| r.try_into().ok());
+            // Every step but the last decodes the character after its own once: it selects
+            // the longer keys and is usually the next step's character.
+            let four = bytes.get(next..).and_then(<[u8]>::first_chunk::<4>);
+            let ahead = match (first, four) {
+                (Some(_), Some(four)) => {
+                    let w = u32::from_le_bytes(*four);
+                    if w & 0xF0 == 0xE0 {
+                        Some(((w & 0x0F) << 12 | (w >> 2) & 0xFC0 | (w >> 16) & 0x3F, 3))
+                    } else {
+                        Some(decode(four))
+                    }
+                }
+                (Some(_), None) if next < end => Some(decode_at(bytes, next)),
+                _ => None,
+            };
+            let consume = match (first, ahead) {
+                (Some(first), Some((c2, len2))) => {
+                    let index2 = self.index_for(c2, len2);
+                    let mut value = word(first, 0);
+                    // The filter is empty when no longer key starts with this character.
+                    let (filter, bit) = filter_bit(c2);
+                    if word(first, filter & 7) & bit != 0 {
+                        value = self.longer(word(first, 1), value, bytes, pos, next, c2, len2);
+                    }
+                    if value == 0 {
+                        (pos, len, index) = (next, len2, index2);
+                        continue;
+                    }
+                    // The group policy may pick a shorter key than the longest one: matching
+                    // resumes right after what it consumed.
+                    let consume = (((value >> 48) & 0x7FFF) as usize).max(1);
+                    record::<IDENTITY>(hits, &mut count, pos, consume, value);
+                    if consume == len {
+                        (pos, len, index) = (next, len2, index2);
+                        if count >= BATCH {
+                            break;
+                        }
+                        continue;
+                    }
+                    consume
+                }
+                // The last character, an IDS operator, or a character outside the BMP (a
+                // trie walk from the root).
+                (first, _) => {
+                    let value = match first {
+                        Some(first) => word(first, 0),
+                        None if index == IDS_OPERATOR => 0,
+                        None => self.longest_from(0, bytes, pos, 0),
+                    };
+                    // No key contains an IDS operator, so one can only start an unmatched
+                    // unit.
+                    if index == IDS_OPERATOR {
+                        len = ids_len(text.get(pos..).unwrap_or("")).unwrap_or(len);
+                    }
+                    if value == 0 {
+                        len
+                    } else {
+                        let consume = (((value >> 48) & 0x7FFF) as usize).max(1);
+                        record::<IDENTITY>(hits, &mut count, pos, consume, value);
+                        consume
+                    }
+                }
+            };
+            pos += consume;
+            if pos >= end {
+                return (count, false);
+            }
+            let cp;
+            (cp, len) = decode_at(bytes, pos);
+            index = self.index_for(cp, len);
+            if count >= BATCH {
+                break;
+            }
+        }
+        *cursor = Cursor { pos, len, index };
+        (count, true)
+    }
+
+    /// The value of the longest key at `pos` whose first character (`first`'s, with record
+    /// word 1 `children` and one-character value `value`) is followed at `next` by `c2`,
+    /// `len2` bytes long, which the first character's filter admits.
+    #[inline(always)]
+    #[allow(clippy::too_many_arguments)]
+    fn longer(
+        &self,
+        children: u64,
+        mut value: u64,
         bytes: &[u8],
         pos: usize,
-        len: usize,
-        ahead: &mut (usize, u32, usize),
+        next: usize,
+        c2: u32,
+        len2: usize,
     ) -> u64 {
-        let mut value = word(first, 0);
-        let children = word(first, 1);
         let seconds = (children >> 32) as u32;
-        if seconds == 0 || pos + len >= bytes.len() {
-            return value;
-        }
-        let (c2, len2) = decode_at(bytes, pos + len);
-        *ahead = (pos + len, c2, len2);
-        // When no longer key starts here, the next position is `c2`'s: touching its record now
-        // starts that likely cache miss before the branches below, whose mispredictions would
-        // otherwise delay it to the next iteration. `black_box` only keeps the load from
-        // being optimised away; nothing depends on it.
-        if let Some(next) = self.first(c2) {
-            std::hint::black_box(next[8]);
-        }
-        let (filter, bit) = filter_bit(c2);
-        if word(first, filter & 7) & bit == 0 {
-            return value;
-        }
         if seconds >> SECOND_SLOT_OFFSET_BITS == SLOW_FIRST {
             return self.longest_from(0, bytes, pos, 0);
         }
@@ -341,8 +452,14 @@ impl Table {
         if second_value != 0 {
             value = second_value;
         }
-        let at = pos + len + len2;
-        if at < bytes.len() && (key >> 32) & 1 << third_bit(bytes, at) != 0 {
+        let at = next + len2;
+        // `third_bit`, with three-byte characters first.
+        let third = match bytes.get(at..).and_then(<[u8]>::first_chunk::<3>) {
+            Some(&[lead @ 0xE0..=0xEF, _, last]) => (u32::from(last ^ lead << 2) ^ 3) & 31,
+            _ if at < bytes.len() => third_bit(bytes, at),
+            _ => return value,
+        };
+        if (key >> 32) & 1 << third != 0 {
             let node = children as u32 + (key as u32 >> RANK_SHIFT) + 1;
             value = self.longest_from(node, bytes, at, value);
         }
@@ -351,17 +468,15 @@ impl Table {
 
     /// False when a byte scan proves no key occurs in `text`.
     fn may_match(&self, text: &str) -> bool {
-        let Some(([a, b, c], prefixes)) = self.quick_reject else {
+        let Some((ranges, prefixes)) = self.quick_reject else {
             return true;
         };
-        let bytes = text.as_bytes();
-        memchr::memchr3_iter(a, b, c, bytes).any(|i| {
-            bytes.get(i + 1).is_some_and(|&next| {
-                prefixes
-                    .binary_search(&(u16::from(bytes[i]) << 8 | u16::from(next)))
-                    .is_ok()
-            })
-        })
+        // One pass per distinct lead byte range (the normalization step has two).
+        match ranges {
+            [a, b, c] if a == b && b == c => may_start_key([a], prefixes, text.as_bytes()),
+            [a, b, c] if b == c => may_start_key([a, b], prefixes, text.as_bytes()),
+            _ => may_start_key(ranges, prefixes, text.as_bytes()),
+        }
     }
 
     fn convert_into(&self, text: &str, out: &mut String) {
@@ -370,7 +485,7 @@ impl Table {
             out,
             copied: 0,
         };
-        self.scan(text, |hit| writer.hit(self, hit));
+        self.scan::<false>(text, |hits| writer.hits(self, hits));
         writer.finish();
     }
 
@@ -384,7 +499,7 @@ impl Table {
             out: &mut out,
             copied: 0,
         };
-        self.scan(text, |hit| writer.hit(self, hit));
+        self.scan::<false>(text, |hits| writer.hits(self, hits));
         if writer.copied == 0 {
             return Cow::Borrowed(text);
         }
@@ -396,17 +511,77 @@ impl Table {
     /// unmatched text between matches is one segment.
     fn segment(&self, text: &str, mut on_segment: impl FnMut(&str)) {
         let mut done = 0;
-        self.scan(text, |hit| {
-            if hit.start > done {
-                on_segment(&text[done..hit.start]);
+        self.scan::<true>(text, |hits| {
+            for hit in hits {
+                if hit.start > done {
+                    on_segment(&text[done..hit.start]);
+                }
+                let end = hit.start + hit.consume;
+                on_segment(&text[hit.start..end]);
+                done = end;
             }
-            let end = hit.start + hit.consume;
-            on_segment(&text[hit.start..end]);
-            done = end;
         });
         if done < text.len() {
             on_segment(&text[done..]);
         }
+    }
+}
+
+/// Whether one of the two-byte `prefixes` occurs in `bytes`, given the range of the second
+/// bytes after each lead byte (lead, lowest, highest minus lowest).
+#[inline(always)]
+fn may_start_key<const N: usize>(ranges: [[u8; 3]; N], prefixes: &[u16], bytes: &[u8]) -> bool {
+    let starts_key = |i: usize| match bytes.get(i..i + 2) {
+        Some(&[a, b]) => prefixes
+            .binary_search(&(u16::from(a) << 8 | u16::from(b)))
+            .is_ok(),
+        _ => false,
+    };
+    // A branch-free pass over blocks, which the compiler vectorises, finds the blocks with a
+    // lead byte followed by a byte in its range; only those are checked exactly. (A memchr
+    // for the lead bytes stopped at every full-width punctuation mark, whose lead byte is
+    // that of the compatibility ideographs.)
+    const BLOCK: usize = 64;
+    let mut at = 0;
+    loop {
+        // Each byte and the byte after it, as two loads.
+        let block = |start: usize| bytes.get(start..).and_then(<[u8]>::first_chunk::<BLOCK>);
+        let (Some(leads), Some(seconds)) = (block(at), block(at + 1)) else {
+            break;
+        };
+        let mut found = 0u8;
+        for (&a, &b) in leads.iter().zip(seconds) {
+            for [lead, lo, span] in ranges {
+                found |= u8::from(a == lead) & u8::from(b.wrapping_sub(lo) <= span);
+            }
+        }
+        if found != 0 && (at..at + BLOCK).any(starts_key) {
+            return true;
+        }
+        at += BLOCK;
+    }
+    (at..bytes.len()).any(starts_key)
+}
+
+/// Appends a match at `start` to `hits` (`count` of them so far) unless `IDENTITY` is false
+/// and the match emits what it consumes.
+#[inline(always)]
+fn record<const IDENTITY: bool>(
+    hits: &mut [Hit; BATCH],
+    count: &mut usize,
+    start: usize,
+    consume: usize,
+    value: u64,
+) {
+    if IDENTITY || value >> 63 == 0 {
+        if let Some(slot) = hits.get_mut(*count) {
+            *slot = Hit {
+                start,
+                consume,
+                value,
+            };
+        }
+        *count += 1;
     }
 }
 
@@ -420,26 +595,41 @@ struct Writer<'t, 'o> {
 
 impl Writer<'_, '_> {
     #[inline(always)]
-    fn hit(&mut self, table: &Table, hit: Hit) {
-        // Entries that emit what they consume (identity mappings) are flagged at build time.
-        if hit.value >> 63 != 0 {
-            return;
-        }
-        if self.copied == 0 && self.out.capacity() == 0 {
+    fn hits(&mut self, table: &Table, hits: &[Hit]) {
+        if self.out.capacity() == 0 && !hits.is_empty() {
             self.out.reserve(self.text.len() + self.text.len() / 8);
         }
-        // Converted characters often come in runs: skip the empty copy between them.
-        if hit.start > self.copied {
-            self.out
-                .push_str(self.text.get(self.copied..hit.start).unwrap_or(""));
+        let mut copied = self.copied;
+        for hit in hits {
+            // Converted characters often come in runs: skip the empty copy between them.
+            if hit.start > copied {
+                push_short(self.out, self.text.get(copied..hit.start).unwrap_or(""));
+            }
+            table.push_output(hit.value, self.out);
+            copied = hit.start + hit.consume;
         }
-        table.push_output(hit.value, self.out);
-        self.copied = hit.start + hit.consume;
+        self.copied = copied;
     }
 
     fn finish(self) {
         self.out
             .push_str(self.text.get(self.copied..).unwrap_or(""));
+    }
+}
+
+/// `out.push_str(s)` for an `s` that is often one or two three-byte characters (the text
+/// between two converted characters): copies of a known length are a few moves, not a call
+/// to memcpy.
+#[inline(always)]
+fn push_short(out: &mut String, s: &str) {
+    match s.len() {
+        3 => out.push_str(s.get(..3).unwrap_or("")),
+        6 => out.push_str(s.get(..6).unwrap_or("")),
+        9 => out.push_str(s.get(..9).unwrap_or("")),
+        12 => out.push_str(s.get(..12).unwrap_or("")),
+        15 => out.push_str(s.get(..15).unwrap_or("")),
+        18 => out.push_str(s.get(..18).unwrap_or("")),
+        _ => out.push_str(s),
     }
 }
 
@@ -677,7 +867,9 @@ mod tests {
                 }
             }
             let mut fast = Vec::new();
-            t.scan(&text, |h| fast.push((h.start, h.consume, h.value)));
+            t.scan::<true>(&text, |hits| {
+                fast.extend(hits.iter().map(|h| (h.start, h.consume, h.value)))
+            });
             let (bytes, mut pos, mut slow) = (text.as_bytes(), 0, Vec::new());
             while pos < bytes.len() {
                 let (cp, len) = decode_at(bytes, pos);
@@ -701,6 +893,22 @@ mod tests {
                 fast == slow,
                 "table {index}: fast scan differs from the trie walk"
             );
+        }
+    }
+
+    /// The quick reject scans 64-byte blocks, each pair of bytes once: a compatibility
+    /// ideograph is found at every offset, across block boundaries and at the very end.
+    #[test]
+    fn quick_reject_finds_keys_at_every_offset() {
+        let norm = crate::script::converter(Config::S2t).norm[0];
+        for key in ["\u{F900}", "\u{2F800}"] {
+            for offset in 0..200 {
+                let text = format!("{}{key}", "，".repeat(offset / 3) + &"a".repeat(offset % 3));
+                assert!(norm.may_match(&text), "{key:?} after {offset} bytes");
+                assert!(norm.may_match(&format!("{text}，。")));
+                let near = text.replace(key, "\u{F8FF}");
+                assert!(!norm.may_match(&near), "no key after {offset} bytes");
+            }
         }
     }
 

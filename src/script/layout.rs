@@ -5,7 +5,7 @@
 //! Per table, next to its trie (nodes and edges, see build.rs), three arrays, little-endian:
 //!
 //! - `index`: 65536 × u16. Per BMP character that starts a key, the number of its record;
-//!   0 for the others (record 0 is all zero). 128 KiB, of which a text's characters touch a
+//!   `IDS_OPERATOR` for U+2FF0..=U+2FFF; 0 for the others (record 0 is all zero). 128 KiB, of which a text's characters touch a
 //!   few dozen lines. Not a rank over a bitmap of first characters: without a POPCNT
 //!   instruction in baseline x86-64, counting bits cost s2t about 15% of its throughput; and
 //!   checking a bitmap before the index (as the library did when each record was indexed
@@ -23,6 +23,11 @@
 //!   empty slot) in bits 0..21, the rank of its edge among the first character's children in
 //!   bits 21..32, and a filter of the characters that can follow the two (`third_bit`) in bits
 //!   32..64; 1: the packed value of the two-character key (0: none).
+
+/// `index` entry of the ideographic description characters U+2FF0..=U+2FFF, which start no
+/// key: past the last record, so that the scan's loop over characters that start no key
+/// need not test for them (an IDS at an unmatched position is copied whole).
+pub(crate) const IDS_OPERATOR: u16 = u16::MAX - 1;
 
 /// Bit of a `seconds` slot's first word where the edge rank starts.
 pub(crate) const RANK_SHIFT: u32 = 21;
