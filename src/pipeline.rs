@@ -13,10 +13,11 @@ use crate::rule::{Change, LineEnding, Rule, RuleConfig, RULES};
 
 /// Bytes read per chunk.
 const CHUNK: usize = 64 * 1024;
-/// A line longer than this is cut (at a sentence end, space or ASCII punctuation if one is
-/// near) so that the work memory of every rule (the mojibake search keeps an atom per
-/// character) stays bounded on 10 MB lines without a newline.
-const MAX_BLOCK: usize = 256 * 1024;
+/// Largest block of whole lines [`TextReader`] hands out (the unit the CLI fixes and converts
+/// at a time). A line longer than this is cut (at a sentence end, space or ASCII punctuation
+/// if one is near) so that the work memory of every rule (the mojibake search keeps an atom
+/// per character) stays bounded on 10 MB lines without a newline.
+pub const MAX_BLOCK: usize = 256 * 1024;
 
 /// Parse `--rules` and `--skip`. `None`, `default` and `all` mean the default set; `none`
 /// means no rule. The result is in pipeline order whatever order the names were given in.
