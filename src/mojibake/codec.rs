@@ -417,9 +417,13 @@ pub fn encode_line(enc: Enc, s: &str, lossy: bool) -> Option<Vec<u8>> {
         }
         Enc::Gbk | Enc::Big5 | Enc::ShiftJis => {
             let t = table(enc)?;
-            for c in s.chars() {
+            let mut chars = s.chars().peekable();
+            while let Some(c) = chars.next() {
                 if c.is_ascii() {
                     out.push(c as u8);
+                } else if c == '\u{20AC}' && enc == Enc::Gbk && euro_as_pair(t, &out, chars.peek())
+                {
+                    out.extend_from_slice(&[0xA2, 0xE3]);
                 } else if !t.push_code(c, lossy, &mut out) {
                     return None;
                 }
@@ -427,6 +431,34 @@ pub fn encode_line(enc: Enc, s: &str, lossy: bool) -> Option<Vec<u8>> {
         }
     }
     Some(out)
+}
+
+/// A GBK reader writes € for the byte 80 and for the pair A2 E3; the table re-encodes it as
+/// 80. When the bytes so far are UTF-8 one byte short of a character and the next character
+/// starts with a continuation byte, A2 E3 is what was read: A2 ends the character, E3 starts
+/// the next (UTF-8 read as GBK: 面。 is E9 9D A2 E3 80 82, read as 闈€傚…), where 80 would leave
+/// the next bytes without a lead.
+fn euro_as_pair(t: &Table, out: &[u8], next: Option<&char>) -> bool {
+    let need = (1..=3)
+        .find_map(|back| {
+            let b = *out.get(out.len().checked_sub(back)?)?;
+            if is_cont(b) {
+                return None;
+            }
+            let len = match b {
+                0xC2..=0xDF => 2,
+                0xE0..=0xEF => 3,
+                0xF0..=0xF4 => 4,
+                _ => 0,
+            };
+            Some(if len > back { len - back } else { 0 })
+        })
+        .unwrap_or(0);
+    let next_cont = next.is_some_and(|&c| {
+        let mut b = Vec::with_capacity(2);
+        !c.is_ascii() && t.push_code(c, true, &mut b) && b.first().is_some_and(|&x| is_cont(x))
+    });
+    need == 1 && next_cont
 }
 
 /// Decode `b` with a writer, strictly except that [`WILD`] bytes (characters a lossy reader
@@ -678,6 +710,22 @@ mod tests {
                 }
             }
         }
+        // € read by GBK from A2 E3 goes back to A2 E3 where UTF-8 needs it, to 80 elsewhere.
+        let (garbled, _) = encoding_rs::GBK.decode_without_bom_handling("局面。女选手".as_bytes());
+        let bytes = encode_line(Enc::Gbk, &garbled, true);
+        assert_eq!(
+            bytes.as_deref(),
+            Some("局面。女选手".as_bytes()),
+            "{garbled}"
+        );
+        // The last byte of 。 pairs with nothing and is lost; the € before it is still A2 E3.
+        let (garbled, _) = encoding_rs::GBK.decode_without_bom_handling("面。".as_bytes());
+        let bytes = encode_line(Enc::Gbk, &garbled, true);
+        assert_eq!(
+            bytes.as_deref(),
+            Some(&[0xE9, 0x9D, 0xA2, 0xE3, 0x80, WILD][..])
+        );
+        assert_eq!(encode_line(Enc::Gbk, "€", true), Some(vec![0x80]));
         // A GBK reader's U+FFFD for a bad pair (two bytes) comes back as one byte: the
         // character after the lost one loses its lead byte too ("面。" before "女").
         let b = [0xE9, 0x9D, WILD, 0x80, 0x82, 0xE5, 0xA5, 0xB3];
