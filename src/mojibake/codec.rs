@@ -445,13 +445,13 @@ fn euro_as_pair(t: &Table, out: &[u8], next: Option<&char>) -> bool {
             if is_cont(b) {
                 return None;
             }
-            let len = match b {
+            let len: usize = match b {
                 0xC2..=0xDF => 2,
                 0xE0..=0xEF => 3,
                 0xF0..=0xF4 => 4,
                 _ => 0,
             };
-            Some(if len > back { len - back } else { 0 })
+            Some(len.saturating_sub(back))
         })
         .unwrap_or(0);
     let next_cont = next.is_some_and(|&c| {
