@@ -1267,10 +1267,11 @@ const EARLY_LATIN: usize = 12;
 /// garbled file is nothing but such lines) need not be triaged character by character with
 /// the full rules, which cost more than the rest of its repair.
 ///
-/// Why the answers are the same as the full path's: a Latin line's triage flags are counts
-/// of byte ranges (no Han, so no jumble check) and its characters are NFC-stable (nothing
-/// below U+0300 changes, and the few above are looked up), so the full path would take the
-/// same steps with the same flags. For a CJK line only a decisive UTF-8 reading is taken
+/// Why the answers are the same as the full path's: a Latin line's decisive UTF-8 reading
+/// comes first whatever the flags; otherwise its triage flags are counts of byte ranges (no
+/// Han, so no jumble check) and its characters are NFC-stable (nothing below U+0300 changes,
+/// and the few above are looked up), so the full path would take the same steps with the same
+/// flags. For a CJK line only a decisive UTF-8 reading is taken
 /// ([`whole_line`]): triage can only add chain families, the Latin-1 ones it might add come
 /// first but cannot re-encode a line with Han in it, and the line is checked to be NFC-stable
 /// ([`nfc_stable`]), so the full path would reach the same reading.
