@@ -919,29 +919,22 @@ fn whole_line(
     }
     // What was lost cannot be garbled again; the rest was decoded strictly.
     if !lossy {
-        // The writer's bytes for the reading: the re-encoded line itself when the decoding
-        // said so (every unit round-trips), else encoded again.
-        let back = match (exact, chain.writer) {
-            (true, _) | (_, Enc::Utf8) => std::borrow::Cow::Borrowed(
-                encoded
-                    .iter()
-                    .find(|(r, _)| *r == chain.reader)
-                    .and_then(|(_, b)| b.as_deref())
-                    .unwrap_or(fixed.as_bytes()),
-            ),
-            (false, w) => std::borrow::Cow::Owned(codec::encode_str(w, &fixed)?),
+        let read = encoded
+            .iter()
+            .find(|(r, _)| *r == chain.reader)
+            .and_then(|(_, b)| b.as_deref());
+        // The writer's bytes for the reading: the re-encoded line itself when every unit
+        // round-trips (UTF-8 with nothing lost always does), else encoded again.
+        let back = if exact {
+            std::borrow::Cow::Borrowed(read?)
+        } else {
+            std::borrow::Cow::Owned(codec::encode_str(chain.writer, &fixed)?)
         };
         // A Latin-1 / windows-1252 reader gives back every byte it wrote (C1 controls and
         // windows-1252 punctuation were checked not to mix above), so comparing bytes is
         // enough; a CJK reader's table may not round-trip, so its reading is redone.
         let same = match chain.reader {
-            Enc::Latin1 => {
-                let bytes = encoded
-                    .iter()
-                    .find(|(r, _)| *r == Enc::Latin1)
-                    .and_then(|(_, b)| b.as_deref());
-                bytes == Some(&back[..])
-            }
+            Enc::Latin1 => read == Some(&back[..]),
             r => codec::decode_str(r, &back, cp1252).as_deref() == Some(line),
         };
         if !same {
