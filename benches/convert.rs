@@ -3,12 +3,11 @@
 //! `cargo bench --bench convert`.
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
-use zhfix::pipeline::MAX_BLOCK;
 use zhfix::script::{converter, detect_script, Config};
 
 #[path = "common/mod.rs"]
 mod common;
-use common::{blocks, news, Script, SIZES};
+use common::{bench_blocks, news, Script, SIZES};
 
 fn bench(c: &mut Criterion) {
     let mut group = c.benchmark_group("convert");
@@ -38,14 +37,9 @@ fn bench(c: &mut Criterion) {
             });
             if size == 16 << 20 {
                 // The CLI's way: the same 16 MB a block of whole lines at a time.
-                let parts = blocks(input, MAX_BLOCK);
-                group.bench_with_input(
-                    BenchmarkId::new(format!("{label}_blocks"), size_label),
-                    &parts,
-                    |b, parts| {
-                        b.iter(|| parts.iter().map(|t| conv.convert(t).len()).sum::<usize>())
-                    },
-                );
+                bench_blocks(&mut group, label, size_label, input, |t| {
+                    conv.convert(t).len()
+                });
             }
         }
         group.throughput(Throughput::Bytes(simplified.len() as u64));

@@ -4,12 +4,11 @@
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use std::hint::black_box;
-use zhfix::pipeline::MAX_BLOCK;
 use zhfix::rule::{find, RuleConfig};
 
 #[path = "common/mod.rs"]
 mod common;
-use common::{blocks, damaged, news, Script, SIZES};
+use common::{bench_blocks, damaged, news, Script, SIZES};
 
 fn model(c: &mut Criterion) {
     let text = [
@@ -65,19 +64,9 @@ fn rule(c: &mut Criterion) {
             });
             if size == 16 << 20 {
                 // The CLI's way: the same 16 MB a block of whole lines at a time.
-                let parts = blocks(text, MAX_BLOCK);
-                g.bench_with_input(
-                    BenchmarkId::new(format!("{label}_blocks"), size_label),
-                    &parts,
-                    |b, parts| {
-                        b.iter(|| {
-                            parts
-                                .iter()
-                                .map(|t| (rule.apply)(black_box(t), &cfg).changes.len())
-                                .sum::<usize>()
-                        })
-                    },
-                );
+                bench_blocks(&mut g, label, size_label, text, |t| {
+                    (rule.apply)(t, &cfg).changes.len()
+                });
             }
         }
     }

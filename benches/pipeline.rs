@@ -9,12 +9,12 @@ use std::hint::black_box;
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use zhfix::decode::{decode_all, Charset, StreamDecoder};
 use zhfix::detect::{detect, PREFIX_LEN};
-use zhfix::pipeline::{select_rules, Pipeline, MAX_BLOCK};
+use zhfix::pipeline::{select_rules, Pipeline};
 use zhfix::RuleConfig;
 
 #[path = "common/mod.rs"]
 mod common;
-use common::{blocks, damaged, encoded, news, Script, SIZES};
+use common::{bench_blocks, damaged, encoded, news, Script, SIZES};
 
 const ENCODINGS: [(&str, Charset, Script); 3] = [
     ("gb18030", Charset::Gb18030, Script::Simplified),
@@ -100,19 +100,7 @@ fn pipeline(c: &mut Criterion) {
             });
             if size == 16 << 20 {
                 // The CLI's way: the same 16 MB a block of whole lines at a time.
-                let parts = blocks(text, MAX_BLOCK);
-                g.bench_with_input(
-                    BenchmarkId::new(format!("{label}_blocks"), size_label),
-                    &parts,
-                    |b, parts| {
-                        b.iter(|| {
-                            parts
-                                .iter()
-                                .map(|t| p.fix(black_box(t)).0.len())
-                                .sum::<usize>()
-                        })
-                    },
-                );
+                bench_blocks(&mut g, label, size_label, text, |t| p.fix(t).0.len());
             }
         }
     }

@@ -38,6 +38,30 @@ pub fn blocks(text: &str, max: usize) -> Vec<&str> {
     out
 }
 
+/// Adds the case `{label}_blocks/{size_label}` to `g`: `f` run over [`blocks`] of `text` of the
+/// CLI's size (`pipeline::MAX_BLOCK`), its results summed.
+pub fn bench_blocks(
+    g: &mut criterion::BenchmarkGroup<'_, criterion::measurement::WallTime>,
+    label: &str,
+    size_label: &str,
+    text: &str,
+    f: impl Fn(&str) -> usize,
+) {
+    let parts = blocks(text, zhfix::pipeline::MAX_BLOCK);
+    g.bench_with_input(
+        criterion::BenchmarkId::new(format!("{label}_blocks"), size_label),
+        &parts,
+        |b, parts| {
+            b.iter(|| {
+                parts
+                    .iter()
+                    .map(|t| f(std::hint::black_box(t)))
+                    .sum::<usize>()
+            })
+        },
+    );
+}
+
 /// Which of our corpus folders to draw lines from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Script {
