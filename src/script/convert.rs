@@ -120,6 +120,13 @@ fn decode(rest: &[u8]) -> (u32, usize) {
     }
 }
 
+/// The code point of the three-byte UTF-8 character in the low three bytes of `w`
+/// (little-endian).
+#[inline(always)]
+fn decode3(w: u32) -> u32 {
+    (w & 0x0F) << 12 | (w >> 2) & 0xFC0 | (w >> 16) & 0x3F
+}
+
 /// `decode` of the character at `bytes[pos]`.
 #[inline(always)]
 fn decode_at(bytes: &[u8], pos: usize) -> (u32, usize) {
@@ -140,12 +147,11 @@ fn table(index: usize) -> &'static Table {
 /// Packed-value flag: the low 32 bits are the one character emitted (see build.rs).
 const SINGLE_CHAR: u64 = 1 << 47;
 
-/// Where a match starts, how many bytes OpenCC consumes there, and the packed value.
+/// Where a match starts and how many bytes OpenCC consumes there.
 #[derive(Clone, Copy, Default)]
 struct Hit {
     start: usize,
     consume: usize,
-    value: u64,
 }
 
 /// Where a scan resumes: the character at `pos`, its length and its index entry.
@@ -222,21 +228,18 @@ impl Table {
         None
     }
 
-    /// Appends what the key with packed `value` emits.
+    /// The bytes the key with packed `value` emits (`buf` holds a one-character output).
     #[inline(always)]
-    fn push_output(&self, value: u64, out: &mut String) {
+    fn output<'b>(&self, value: u64, buf: &'b mut [u8; 4]) -> &'b [u8]
+    where
+        'static: 'b,
+    {
         let low = (value & 0xFFFF_FFFF) as u32;
         if value & SINGLE_CHAR == 0 {
             let (start, len) = (low as usize, ((value >> 32) & 0xFF) as usize);
-            out.push_str(self.out.get(start..start + len).unwrap_or(""));
-        } else if let Some(c) = char::from_u32(low) {
-            // build.rs only packs valid characters here. Most are three bytes long: encoded
-            // in a branch that knows it, they are a few moves rather than a call to memcpy.
-            if (0x800..0x10000).contains(&low) {
-                out.push_str(c.encode_utf8(&mut [0; 4]));
-            } else {
-                out.push(c);
-            }
+            self.out.get(start..start + len).unwrap_or("").as_bytes()
+        } else {
+            char::from_u32(low).map_or(&[], |c| c.encode_utf8(buf).as_bytes())
         }
     }
 
@@ -278,19 +281,18 @@ impl Table {
 
     /// Calls `on_hits` with every dictionary match OpenCC makes in `text`, in order, a batch
     /// at a time: maximum forward matching, one character (or one complete IDS) at a time
-    /// where nothing matches. With `IDENTITY` false, matches that emit what they consume are
-    /// left out.
+    /// where nothing matches.
     ///
     /// Handing over batches lets the search loop keep its state in registers rather than
     /// share them with the caller's.
     #[inline(always)]
-    fn scan<const IDENTITY: bool>(&self, text: &str, mut on_hits: impl FnMut(&[Hit])) {
+    fn scan(&self, text: &str, mut on_hits: impl FnMut(&[Hit])) {
         let Some(mut cursor) = self.cursor(text.as_bytes(), 0) else {
             return;
         };
         let mut hits = [Hit::default(); BATCH];
         loop {
-            let (count, more) = self.scan_batch::<IDENTITY>(text, &mut cursor, &mut hits);
+            let (count, more) = self.scan_batch(text, &mut cursor, &mut hits);
             on_hits(hits.get(..count).unwrap_or(&hits));
             if !more {
                 return;
@@ -315,7 +317,7 @@ impl Table {
     /// Scans from `cursor` until `hits` is full or the text ends: the number of hits, and
     /// whether the text goes on (then `cursor` is where to resume).
     #[inline(never)]
-    fn scan_batch<const IDENTITY: bool>(
+    fn scan_batch(
         &self,
         text: &str,
         cursor: &mut Cursor,
@@ -380,7 +382,7 @@ impl Table {
                     // The group policy may pick a shorter key than the longest one: matching
                     // resumes right after what it consumed.
                     let consume = (((value >> 48) & 0x7FFF) as usize).max(1);
-                    record::<IDENTITY>(hits, &mut count, pos, consume, value);
+                    record(hits, &mut count, pos, consume);
                     if consume == len {
                         (pos, len, index) = (next, len2, index2);
                         if count >= BATCH {
@@ -407,7 +409,7 @@ impl Table {
                         len
                     } else {
                         let consume = (((value >> 48) & 0x7FFF) as usize).max(1);
-                        record::<IDENTITY>(hits, &mut count, pos, consume, value);
+                        record(hits, &mut count, pos, consume);
                         consume
                     }
                 }
@@ -480,13 +482,7 @@ impl Table {
     }
 
     fn convert_into(&self, text: &str, out: &mut String) {
-        let mut writer = Writer {
-            text,
-            out,
-            copied: 0,
-        };
-        self.scan::<false>(text, |hits| writer.hits(self, hits));
-        writer.finish();
+        self.convert_fast(text, out);
     }
 
     fn convert_cow<'a>(&self, text: &'a str) -> Cow<'a, str> {
@@ -494,24 +490,142 @@ impl Table {
             return Cow::Borrowed(text);
         }
         let mut out = String::new();
-        let mut writer = Writer {
-            text,
-            out: &mut out,
-            copied: 0,
-        };
-        self.scan::<false>(text, |hits| writer.hits(self, hits));
-        if writer.copied == 0 {
-            return Cow::Borrowed(text);
+        if self.convert_fast(text, &mut out) {
+            Cow::Owned(out)
+        } else {
+            Cow::Borrowed(text)
         }
-        writer.finish();
-        Cow::Owned(out)
+    }
+
+    /// OpenCC's decision at `pos`, the start of a character: the bytes it consumes and the
+    /// packed value of the match there (0: none, one character or IDS is copied). The same
+    /// decision as one step of `scan_batch`.
+    fn decide(&self, text: &str, pos: usize) -> (usize, u64) {
+        let bytes = text.as_bytes();
+        let (cp, len) = decode_at(bytes, pos);
+        let index = self.index_for(cp, len);
+        if index == 0 {
+            return (len, 0);
+        }
+        let next = pos + len;
+        let first: Option<&First> = self
+            .firsts
+            .chunks_exact(64)
+            .nth(usize::from(index))
+            .and_then(|r| r.try_into().ok());
+        let value = match first {
+            Some(first) if next < bytes.len() => {
+                let (c2, len2) = decode_at(bytes, next);
+                let value = word(first, 0);
+                let (filter, bit) = filter_bit(c2);
+                if word(first, filter & 7) & bit != 0 {
+                    self.longer(word(first, 1), value, bytes, pos, next, c2, len2)
+                } else {
+                    value
+                }
+            }
+            Some(first) => word(first, 0),
+            // No key contains an IDS operator, so one can only start an unmatched unit.
+            None if index == IDS_OPERATOR => {
+                return (ids_len(text.get(pos..).unwrap_or("")).unwrap_or(len), 0);
+            }
+            None => self.longest_from(0, bytes, pos, 0),
+        };
+        if value == 0 {
+            (len, 0)
+        } else {
+            ((((value >> 48) & 0x7FFF) as usize).max(1), value)
+        }
+    }
+
+    /// Appends the conversion of `text` to `out`; whether any match changed the text.
+    ///
+    /// Most positions in Chinese text are a three-byte character followed by another whose
+    /// record settles them: no longer key can start with the two (the filter says so), and the
+    /// character is either copied or replaced by one three-byte character. Those are written
+    /// with no branch on which of the two happens, which is as unpredictable as the text;
+    /// every other position takes `decide`.
+    #[inline(never)]
+    fn convert_fast(&self, text: &str, out: &mut String) -> bool {
+        let bytes = text.as_bytes();
+        let end = bytes.len();
+        let firsts = self.firsts.chunks_exact(64);
+        // Bits that differ between an emitted character and the input's, in the fast path.
+        let mut diff = 0;
+        let mut changed = false;
+        let mut pos = 0;
+        // SAFETY: only whole UTF-8 characters are appended to the bytes of `out` (see `Out`).
+        let mut sink = Out::new(unsafe { out.as_mut_vec() }, end + end / 8);
+        while pos < end {
+            while let Some(&eight) = bytes.get(pos..).and_then(<[u8]>::first_chunk::<8>) {
+                let w = u64::from_le_bytes(eight);
+                // Bytes 0 and 3 are three-byte lead bytes (1110xxxx).
+                if w & 0xF000_00F0 != 0xE000_00E0 {
+                    break;
+                }
+                let c1 = decode3(w as u32);
+                let c2 = decode3((w >> 24) as u32);
+                let Some(first) = firsts.clone().nth(usize::from(self.index_of(c1))) else {
+                    break;
+                };
+                let mut value = word(first, 0);
+                let (filter, bit) = filter_bit(c2);
+                if word(first, filter & 7) & bit != 0 {
+                    value = self.longer(word(first, 1), value, bytes, pos, pos + 3, c2, 3);
+                }
+                // No key is the key that emits the character itself.
+                let value = if value == 0 {
+                    SINGLE_CHAR | 3 << 48 | u64::from(c1)
+                } else {
+                    value
+                };
+                let low = value as u32;
+                // A key that consumes the three bytes and emits one three-byte character: the
+                // common case, written without branching on which character.
+                let simple = (value & (SINGLE_CHAR | 0x7FFF << 48) == SINGLE_CHAR | 3 << 48)
+                    & ((low.wrapping_sub(0x800) < 0xD800 - 0x800)
+                        | (low.wrapping_sub(0xE000) < 0x1_0000 - 0xE000));
+                if !simple {
+                    break;
+                }
+                let emitted = 0x80_80E0 | low >> 12 | (low >> 6 & 0x3F) << 8 | (low & 0x3F) << 16;
+                diff |= emitted ^ w as u32;
+                sink.put3(emitted);
+                pos += 3;
+            }
+            if pos >= end {
+                break;
+            }
+            // Runs of ASCII that starts no key (digits, Latin words, markup) are copied whole.
+            let ascii = bytes
+                .get(pos..)
+                .unwrap_or_default()
+                .iter()
+                .take_while(|&&b| b < 0x80 && self.index_of(u32::from(b)) == 0)
+                .count();
+            if ascii > 0 {
+                sink.put(bytes.get(pos..pos + ascii).unwrap_or_default());
+                pos += ascii;
+                continue;
+            }
+            let (consume, value) = self.decide(text, pos);
+            if value == 0 || value >> 63 != 0 {
+                sink.put(bytes.get(pos..pos + consume).unwrap_or_default());
+            } else {
+                sink.put(self.output(value, &mut [0; 4]));
+                changed = true;
+            }
+            pos += consume;
+        }
+        sink.flush();
+        changed || diff & 0xFF_FFFF != 0
     }
 
     /// OpenCC's maximum-matching segmentation: each match is a segment, and each run of
     /// unmatched text between matches is one segment.
     fn segment(&self, text: &str, mut on_segment: impl FnMut(&str)) {
         let mut done = 0;
-        self.scan::<true>(text, |hits| {
+        self.scan(text, |hits| {
             for hit in hits {
                 if hit.start > done {
                     on_segment(&text[done..hit.start]);
@@ -563,73 +677,73 @@ fn may_start_key<const N: usize>(ranges: [[u8; 3]; N], prefixes: &[u16], bytes: 
     (at..bytes.len()).any(starts_key)
 }
 
-/// Appends a match at `start` to `hits` (`count` of them so far) unless `IDENTITY` is false
-/// and the match emits what it consumes.
+/// Appends a match at `start` to `hits` (`count` of them so far).
 #[inline(always)]
-fn record<const IDENTITY: bool>(
-    hits: &mut [Hit; BATCH],
-    count: &mut usize,
-    start: usize,
-    consume: usize,
-    value: u64,
-) {
-    if IDENTITY || value >> 63 == 0 {
-        if let Some(slot) = hits.get_mut(*count) {
-            *slot = Hit {
-                start,
-                consume,
-                value,
-            };
-        }
-        *count += 1;
+fn record(hits: &mut [Hit; BATCH], count: &mut usize, start: usize, consume: usize) {
+    if let Some(slot) = hits.get_mut(*count) {
+        *slot = Hit { start, consume };
     }
+    *count += 1;
 }
 
-/// Builds a table's output: the text between edits, copied, and each edit's replacement.
-struct Writer<'t, 'o> {
-    text: &'t str,
-    out: &'o mut String,
-    /// The input is copied up to here (0 also means no edit yet: every edit consumes text).
-    copied: usize,
+/// Bytes of a table's output, gathered in a small buffer so that the fast path's
+/// three-byte characters are one store each, and appended to the `String`'s bytes a few
+/// kilobytes at a time.
+///
+/// Only whole UTF-8 characters are put: three input bytes that start with a three-byte lead
+/// (a whole character, the input being a `str`), the encoding of a code point in
+/// U+0800..=U+FFFF that is not a surrogate, or the bytes of a `str`. So the `String` stays
+/// valid UTF-8 whenever the buffer is flushed.
+struct Out<'a> {
+    raw: &'a mut Vec<u8>,
+    buf: [u8; OUT_BUF],
+    len: usize,
 }
 
-impl Writer<'_, '_> {
+const OUT_BUF: usize = 4096;
+
+impl<'a> Out<'a> {
+    fn new(raw: &'a mut Vec<u8>, expect: usize) -> Self {
+        raw.reserve(expect);
+        Out {
+            raw,
+            buf: [0; OUT_BUF],
+            len: 0,
+        }
+    }
+
+    /// Puts the character in the low three bytes of `c` (the fourth byte is scratch).
     #[inline(always)]
-    fn hits(&mut self, table: &Table, hits: &[Hit]) {
-        if self.out.capacity() == 0 && !hits.is_empty() {
-            self.out.reserve(self.text.len() + self.text.len() / 8);
+    fn put3(&mut self, c: u32) {
+        if self.len > OUT_BUF - 4 {
+            self.flush();
         }
-        let mut copied = self.copied;
-        for hit in hits {
-            // Converted characters often come in runs: skip the empty copy between them.
-            if hit.start > copied {
-                push_short(self.out, self.text.get(copied..hit.start).unwrap_or(""));
+        if let Some(slot) = self.buf.get_mut(self.len..self.len + 4) {
+            slot.copy_from_slice(&c.to_le_bytes());
+        }
+        self.len += 3;
+    }
+
+    #[inline(always)]
+    fn put(&mut self, s: &[u8]) {
+        if self.len + s.len() > OUT_BUF {
+            self.flush();
+            if s.len() > OUT_BUF {
+                self.raw.extend_from_slice(s);
+                return;
             }
-            table.push_output(hit.value, self.out);
-            copied = hit.start + hit.consume;
         }
-        self.copied = copied;
+        if let Some(slot) = self.buf.get_mut(self.len..self.len + s.len()) {
+            slot.copy_from_slice(s);
+        }
+        self.len += s.len();
     }
 
-    fn finish(self) {
-        self.out
-            .push_str(self.text.get(self.copied..).unwrap_or(""));
-    }
-}
-
-/// `out.push_str(s)` for an `s` that is often one or two three-byte characters (the text
-/// between two converted characters): copies of a known length are a few moves, not a call
-/// to memcpy.
-#[inline(always)]
-fn push_short(out: &mut String, s: &str) {
-    match s.len() {
-        3 => out.push_str(s.get(..3).unwrap_or("")),
-        6 => out.push_str(s.get(..6).unwrap_or("")),
-        9 => out.push_str(s.get(..9).unwrap_or("")),
-        12 => out.push_str(s.get(..12).unwrap_or("")),
-        15 => out.push_str(s.get(..15).unwrap_or("")),
-        18 => out.push_str(s.get(..18).unwrap_or("")),
-        _ => out.push_str(s),
+    #[inline(never)]
+    fn flush(&mut self) {
+        self.raw
+            .extend_from_slice(self.buf.get(..self.len).unwrap_or_default());
+        self.len = 0;
     }
 }
 
@@ -838,9 +952,9 @@ mod tests {
         keys
     }
 
-    /// The lookups of `scan` (per-character records, second-character filters and sets) are
-    /// shortcuts for the plain trie walk: on text made of every key, cut keys and keys whose
-    /// characters are recombined, both must find the same matches.
+    /// The lookups of `scan` and `convert_fast` (per-character records, second-character
+    /// filters and sets) are shortcuts for the plain trie walk: on text made of every key, cut
+    /// keys and keys whose characters are recombined, all must find the same matches.
     #[test]
     fn fast_lookups_agree_with_the_trie_walk() {
         let mut rng = 0x2545_F491_4F6C_DD1Du64;
@@ -867,31 +981,48 @@ mod tests {
                 }
             }
             let mut fast = Vec::new();
-            t.scan::<true>(&text, |hits| {
-                fast.extend(hits.iter().map(|h| (h.start, h.consume, h.value)))
+            t.scan(&text, |hits| {
+                fast.extend(hits.iter().map(|h| (h.start, h.consume)))
             });
             let (bytes, mut pos, mut slow) = (text.as_bytes(), 0, Vec::new());
+            let (mut expected, mut changes) = (String::new(), false);
             while pos < bytes.len() {
                 let (cp, len) = decode_at(bytes, pos);
                 let value = t.longest_from(0, bytes, pos, 0);
-                if value != 0 {
+                let consume = if value != 0 {
                     let consume = ((value >> 48) & 0x7FFF) as usize;
-                    slow.push((pos, consume, value));
-                    pos += consume;
+                    slow.push((pos, consume));
+                    consume
                 } else if let Some(ids) = (0x2FF0..=0x2FFF)
                     .contains(&cp)
                     .then(|| ids_len(&text[pos..]))
                     .flatten()
                 {
-                    pos += ids;
+                    ids
                 } else {
-                    pos += len;
+                    len
+                };
+                if value != 0 && value >> 63 == 0 {
+                    let mut buf = [0; 4];
+                    expected.push_str(std::str::from_utf8(t.output(value, &mut buf)).unwrap());
+                    changes = true;
+                } else {
+                    expected.push_str(&text[pos..pos + consume]);
                 }
+                pos += consume;
             }
             assert!(slow.len() >= keys.len(), "table {index}: every key matches");
             assert!(
                 fast == slow,
                 "table {index}: fast scan differs from the trie walk"
+            );
+            // The conversion's own loop (three-byte characters settled by their record,
+            // everything else by `decide`) writes what the trie walk's matches emit.
+            let mut out = String::new();
+            assert_eq!(t.convert_fast(&text, &mut out), changes, "table {index}");
+            assert!(
+                out == expected,
+                "table {index}: conversion differs from the trie walk"
             );
         }
     }
