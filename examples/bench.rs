@@ -166,6 +166,11 @@ fn cpu(args: &[String]) {
     for (label, config, text) in [
         ("convert s2t", Config::S2t, &simp),
         ("convert t2s", Config::T2s, &trad),
+        ("convert s2tw", Config::S2tw, &simp),
+        ("convert s2twp", Config::S2twp, &simp),
+        ("convert s2hk", Config::S2hk, &simp),
+        ("convert t2s on simplified", Config::T2s, &simp),
+        ("convert s2t on traditional", Config::S2t, &trad),
     ] {
         if want(label) {
             let conv = converter(config);

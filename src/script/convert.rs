@@ -120,6 +120,22 @@ fn decode(rest: &[u8]) -> (u32, usize) {
     }
 }
 
+/// Eight bytes of `bytes` from `pos`, little-endian, padded with zeros past the end; `None`
+/// when fewer than six are left (not two three-byte characters).
+#[inline(always)]
+fn window(bytes: &[u8], pos: usize) -> Option<u64> {
+    let rest = bytes.get(pos..)?;
+    if let Some(&eight) = rest.first_chunk::<8>() {
+        return Some(u64::from_le_bytes(eight));
+    }
+    if rest.len() < 6 {
+        return None;
+    }
+    let mut eight = [0; 8];
+    eight.get_mut(..rest.len())?.copy_from_slice(rest);
+    Some(u64::from_le_bytes(eight))
+}
+
 /// The code point of the three-byte UTF-8 character in the low three bytes of `w`
 /// (little-endian).
 #[inline(always)]
@@ -147,11 +163,12 @@ fn table(index: usize) -> &'static Table {
 /// Packed-value flag: the low 32 bits are the one character emitted (see build.rs).
 const SINGLE_CHAR: u64 = 1 << 47;
 
-/// Where a match starts and how many bytes OpenCC consumes there.
+/// Where a match starts, how many bytes OpenCC consumes there, and the packed value.
 #[derive(Clone, Copy, Default)]
 struct Hit {
     start: usize,
     consume: usize,
+    value: u64,
 }
 
 /// Where a scan resumes: the character at `pos`, its length and its index entry.
@@ -164,6 +181,11 @@ struct Cursor {
 
 /// Hits found per batch of a scan.
 const BATCH: usize = 64;
+
+/// A batch of changes that starts and ends within this many bytes marks a text whose
+/// changes are dense: a change every five characters or so (s2t on Simplified news makes
+/// one every four; a Traditional text through s2t, one every few hundred).
+const DENSE_SPAN: usize = 1024;
 
 impl Table {
     #[inline(always)]
@@ -228,12 +250,27 @@ impl Table {
         None
     }
 
+    /// Appends what the key with packed `value` emits.
+    #[inline(always)]
+    fn push_output(&self, value: u64, out: &mut String) {
+        let low = (value & 0xFFFF_FFFF) as u32;
+        if value & SINGLE_CHAR == 0 {
+            let (start, len) = (low as usize, ((value >> 32) & 0xFF) as usize);
+            out.push_str(self.out.get(start..start + len).unwrap_or(""));
+        } else if let Some(c) = char::from_u32(low) {
+            // build.rs only packs valid characters here. Most are three bytes long: encoded
+            // in a branch that knows it, they are a few moves rather than a call to memcpy.
+            if (0x800..0x10000).contains(&low) {
+                out.push_str(c.encode_utf8(&mut [0; 4]));
+            } else {
+                out.push(c);
+            }
+        }
+    }
+
     /// The bytes the key with packed `value` emits (`buf` holds a one-character output).
     #[inline(always)]
-    fn output<'b>(&self, value: u64, buf: &'b mut [u8; 4]) -> &'b [u8]
-    where
-        'static: 'b,
-    {
+    fn output<'b>(&self, value: u64, buf: &'b mut [u8; 4]) -> &'b [u8] {
         let low = (value & 0xFFFF_FFFF) as u32;
         if value & SINGLE_CHAR == 0 {
             let (start, len) = (low as usize, ((value >> 32) & 0xFF) as usize);
@@ -281,20 +318,20 @@ impl Table {
 
     /// Calls `on_hits` with every dictionary match OpenCC makes in `text`, in order, a batch
     /// at a time: maximum forward matching, one character (or one complete IDS) at a time
-    /// where nothing matches.
+    /// where nothing matches. With `IDENTITY` false, matches that emit what they consume are
+    /// left out.
     ///
     /// Handing over batches lets the search loop keep its state in registers rather than
-    /// share them with the caller's.
+    /// share them with the caller's. The scan stops early when `on_hits` returns false.
     #[inline(always)]
-    fn scan(&self, text: &str, mut on_hits: impl FnMut(&[Hit])) {
+    fn scan<const IDENTITY: bool>(&self, text: &str, mut on_hits: impl FnMut(&[Hit]) -> bool) {
         let Some(mut cursor) = self.cursor(text.as_bytes(), 0) else {
             return;
         };
         let mut hits = [Hit::default(); BATCH];
         loop {
-            let (count, more) = self.scan_batch(text, &mut cursor, &mut hits);
-            on_hits(hits.get(..count).unwrap_or(&hits));
-            if !more {
+            let (count, more) = self.scan_batch::<IDENTITY>(text, &mut cursor, &mut hits);
+            if !on_hits(hits.get(..count).unwrap_or(&hits)) || !more {
                 return;
             }
         }
@@ -317,7 +354,7 @@ impl Table {
     /// Scans from `cursor` until `hits` is full or the text ends: the number of hits, and
     /// whether the text goes on (then `cursor` is where to resume).
     #[inline(never)]
-    fn scan_batch(
+    fn scan_batch<const IDENTITY: bool>(
         &self,
         text: &str,
         cursor: &mut Cursor,
@@ -382,7 +419,7 @@ impl Table {
                     // The group policy may pick a shorter key than the longest one: matching
                     // resumes right after what it consumed.
                     let consume = (((value >> 48) & 0x7FFF) as usize).max(1);
-                    record(hits, &mut count, pos, consume);
+                    record::<IDENTITY>(hits, &mut count, pos, consume, value);
                     if consume == len {
                         (pos, len, index) = (next, len2, index2);
                         if count >= BATCH {
@@ -409,7 +446,7 @@ impl Table {
                         len
                     } else {
                         let consume = (((value >> 48) & 0x7FFF) as usize).max(1);
-                        record(hits, &mut count, pos, consume);
+                        record::<IDENTITY>(hits, &mut count, pos, consume, value);
                         consume
                     }
                 }
@@ -482,7 +519,9 @@ impl Table {
     }
 
     fn convert_into(&self, text: &str, out: &mut String) {
-        self.convert_fast(text, out);
+        if !self.convert_changed(text, out) {
+            out.push_str(text);
+        }
     }
 
     fn convert_cow<'a>(&self, text: &'a str) -> Cow<'a, str> {
@@ -490,10 +529,51 @@ impl Table {
             return Cow::Borrowed(text);
         }
         let mut out = String::new();
-        if self.convert_fast(text, &mut out) {
+        if self.convert_changed(text, &mut out) {
             Cow::Owned(out)
         } else {
             Cow::Borrowed(text)
+        }
+    }
+
+    /// Appends the conversion of `text` to `out` if it differs from `text` (then true);
+    /// otherwise leaves `out` as it is.
+    ///
+    /// Where changes are sparse (a text already in the target script, a variants step after
+    /// the main one, the short segments of a segmented config) the scan finds them and the
+    /// text between them is copied whole. Where they are dense (Simplified text through s2t
+    /// changes one character in four), `write_dense` takes over for the rest of the text.
+    fn convert_changed(&self, text: &str, out: &mut String) -> bool {
+        let mut writer = Writer {
+            text,
+            out,
+            copied: 0,
+        };
+        let mut dense_from = None;
+        self.scan::<false>(text, |hits| {
+            writer.hits(self, hits);
+            match hits {
+                [first, .., last]
+                    if hits.len() == BATCH && last.start - first.start < DENSE_SPAN =>
+                {
+                    // A position the scan reached: matching from it again finds what the
+                    // scan would have found.
+                    dense_from = Some(writer.copied);
+                    false
+                }
+                _ => true,
+            }
+        });
+        match dense_from {
+            Some(pos) => {
+                self.write_dense(text, pos, writer.out);
+                true
+            }
+            None if writer.copied == 0 => false,
+            None => {
+                writer.finish();
+                true
+            }
         }
     }
 
@@ -538,94 +618,117 @@ impl Table {
         }
     }
 
-    /// Appends the conversion of `text` to `out`; whether any match changed the text.
-    ///
-    /// Most positions in Chinese text are a three-byte character followed by another whose
-    /// record settles them: no longer key can start with the two (the filter says so), and the
-    /// character is either copied or replaced by one three-byte character. Those are written
-    /// with no branch on which of the two happens, which is as unpredictable as the text;
-    /// every other position takes `decide`.
+    /// Appends the conversion of `text` from `pos` (a position maximum matching reaches) to
+    /// `out`, in the way that suits text where changes are dense: most positions in Chinese
+    /// text are a three-byte character followed by another whose record settles them
+    /// (`settle3`), and those are written with no branch on whether the character changed,
+    /// which is as unpredictable as the text. Every other position takes `decide`.
     #[inline(never)]
-    fn convert_fast(&self, text: &str, out: &mut String) -> bool {
+    fn write_dense(&self, text: &str, mut pos: usize, out: &mut String) {
         let bytes = text.as_bytes();
         let end = bytes.len();
-        let firsts = self.firsts.chunks_exact(64);
-        // Bits that differ between an emitted character and the input's, in the fast path.
-        let mut diff = 0;
-        let mut changed = false;
-        let mut pos = 0;
-        // SAFETY: only whole UTF-8 characters are appended to the bytes of `out` (see `Out`).
-        let mut sink = Out::new(unsafe { out.as_mut_vec() }, end + end / 8);
+        // SAFETY: only whole UTF-8 characters are appended to the bytes of `out`: copies of
+        // whole characters of `text` (`decide` and `settle3` stop only at character
+        // boundaries), the output of a key (a `str`), and in `write3` the encodings of
+        // characters of U+0800..=U+FFFF that are not surrogates.
+        let raw = unsafe { out.as_mut_vec() };
         while pos < end {
-            while let Some(&eight) = bytes.get(pos..).and_then(<[u8]>::first_chunk::<8>) {
-                let w = u64::from_le_bytes(eight);
-                // Bytes 0 and 3 are three-byte lead bytes (1110xxxx).
-                if w & 0xF000_00F0 != 0xE000_00E0 {
-                    break;
-                }
-                let c1 = decode3(w as u32);
-                let c2 = decode3((w >> 24) as u32);
-                let Some(first) = firsts.clone().nth(usize::from(self.index_of(c1))) else {
-                    break;
-                };
-                let mut value = word(first, 0);
-                let (filter, bit) = filter_bit(c2);
-                if word(first, filter & 7) & bit != 0 {
-                    value = self.longer(word(first, 1), value, bytes, pos, pos + 3, c2, 3);
-                }
-                // No key is the key that emits the character itself.
-                let value = if value == 0 {
-                    SINGLE_CHAR | 3 << 48 | u64::from(c1)
-                } else {
-                    value
-                };
-                let low = value as u32;
-                // A key that consumes the three bytes and emits one three-byte character: the
-                // common case, written without branching on which character.
-                let simple = (value & (SINGLE_CHAR | 0x7FFF << 48) == SINGLE_CHAR | 3 << 48)
-                    & ((low.wrapping_sub(0x800) < 0xD800 - 0x800)
-                        | (low.wrapping_sub(0xE000) < 0x1_0000 - 0xE000));
-                if !simple {
-                    break;
-                }
-                let emitted = 0x80_80E0 | low >> 12 | (low >> 6 & 0x3F) << 8 | (low & 0x3F) << 16;
-                diff |= emitted ^ w as u32;
-                sink.put3(emitted);
-                pos += 3;
-            }
+            pos = self.write3(bytes, pos, raw);
             if pos >= end {
                 break;
             }
-            // Runs of ASCII that starts no key (digits, Latin words, markup) are copied whole.
+            // Runs of ASCII that starts no key (digits, Latin words, markup) go whole.
             let ascii = bytes
                 .get(pos..)
                 .unwrap_or_default()
                 .iter()
                 .take_while(|&&b| b < 0x80 && self.index_of(u32::from(b)) == 0)
                 .count();
-            if ascii > 0 {
-                sink.put(bytes.get(pos..pos + ascii).unwrap_or_default());
-                pos += ascii;
-                continue;
-            }
-            let (consume, value) = self.decide(text, pos);
-            if value == 0 || value >> 63 != 0 {
-                sink.put(bytes.get(pos..pos + consume).unwrap_or_default());
+            let (consume, value) = if ascii > 0 {
+                (ascii, 0)
             } else {
-                sink.put(self.output(value, &mut [0; 4]));
-                changed = true;
+                self.decide(text, pos)
+            };
+            if value != 0 && value >> 63 == 0 {
+                raw.extend_from_slice(self.output(value, &mut [0; 4]));
+            } else {
+                raw.extend_from_slice(bytes.get(pos..pos + consume).unwrap_or_default());
             }
             pos += consume;
         }
-        sink.flush();
-        changed || diff & 0xFF_FFFF != 0
+    }
+
+    /// What `write_dense` writes for the three-byte character at the start of `w` (eight
+    /// bytes of text from `pos`; `index`, its index entry, is read before the lead bytes are
+    /// checked, so it is garbage unless they are) when it is followed by another three-byte
+    /// character: its
+    /// `emitted3`, or `None` when the position is not settled by one three-byte character
+    /// (then `decide` settles it).
+    #[inline(always)]
+    fn settle3(&self, w: u64, index: u16, bytes: &[u8], pos: usize) -> Option<u32> {
+        // Bytes 0 and 3 are three-byte lead bytes (1110xxxx).
+        if w & 0xF000_00F0 != 0xE000_00E0 {
+            return None;
+        }
+        let c1 = decode3(w as u32);
+        let c2 = decode3((w >> 24) as u32);
+        let first = self.firsts.chunks_exact(64).nth(usize::from(index))?;
+        let mut value = word(first, 0);
+        let (filter, bit) = filter_bit(c2);
+        if word(first, filter & 7) & bit != 0 {
+            value = self.longer(word(first, 1), value, bytes, pos, pos + 3, c2, 3);
+        }
+        // No key is the key that emits the character itself.
+        let value = if value == 0 {
+            SINGLE_CHAR | 3 << 48 | u64::from(c1)
+        } else {
+            value
+        };
+        let low = value as u32;
+        // A key that consumes the three bytes and emits one three-byte character: the
+        // common case, computed without branching on which character.
+        let simple = (value & (SINGLE_CHAR | 0x7FFF << 48) == SINGLE_CHAR | 3 << 48)
+            & ((low.wrapping_sub(0x800) < 0xD800 - 0x800)
+                | (low.wrapping_sub(0xE000) < 0x1_0000 - 0xE000));
+        if !simple {
+            return None;
+        }
+        Some(0x80_80E0 | low >> 12 | (low >> 6 & 0x3F) << 8 | (low & 0x3F) << 16)
+    }
+
+    /// From `pos`, appends to `raw` what `settle3` settles: where it stopped.
+    #[inline(always)]
+    fn write3(&self, bytes: &[u8], mut pos: usize, raw: &mut Vec<u8>) -> usize {
+        // The loop writes four bytes for each three, into spare capacity: room for the rest
+        // of the text and the fourth byte.
+        raw.reserve(bytes.len() - pos + 1);
+        let spare = raw.spare_capacity_mut();
+        let mut written = 0;
+        while let Some(w) = window(bytes, pos) {
+            let index = self.index_of(decode3(w as u32));
+            let Some(emitted) = self.settle3(w, index, bytes, pos) else {
+                break;
+            };
+            let Some(slot) = spare.get_mut(written..written + 4) else {
+                break;
+            };
+            for (byte, value) in slot.iter_mut().zip(emitted.to_le_bytes()) {
+                byte.write(value);
+            }
+            written += 3;
+            pos += 3;
+        }
+        // SAFETY: the `written` bytes after the length were written just above, within the
+        // spare capacity (and make whole characters, see `write_dense`).
+        unsafe { raw.set_len(raw.len() + written) };
+        pos
     }
 
     /// OpenCC's maximum-matching segmentation: each match is a segment, and each run of
     /// unmatched text between matches is one segment.
     fn segment(&self, text: &str, mut on_segment: impl FnMut(&str)) {
         let mut done = 0;
-        self.scan(text, |hits| {
+        self.scan::<true>(text, |hits| {
             for hit in hits {
                 if hit.start > done {
                     on_segment(&text[done..hit.start]);
@@ -634,6 +737,7 @@ impl Table {
                 on_segment(&text[hit.start..end]);
                 done = end;
             }
+            true
         });
         if done < text.len() {
             on_segment(&text[done..]);
@@ -677,73 +781,73 @@ fn may_start_key<const N: usize>(ranges: [[u8; 3]; N], prefixes: &[u16], bytes: 
     (at..bytes.len()).any(starts_key)
 }
 
-/// Appends a match at `start` to `hits` (`count` of them so far).
+/// Appends a match at `start` to `hits` (`count` of them so far) unless `IDENTITY` is false
+/// and the match emits what it consumes.
 #[inline(always)]
-fn record(hits: &mut [Hit; BATCH], count: &mut usize, start: usize, consume: usize) {
-    if let Some(slot) = hits.get_mut(*count) {
-        *slot = Hit { start, consume };
+fn record<const IDENTITY: bool>(
+    hits: &mut [Hit; BATCH],
+    count: &mut usize,
+    start: usize,
+    consume: usize,
+    value: u64,
+) {
+    if IDENTITY || value >> 63 == 0 {
+        if let Some(slot) = hits.get_mut(*count) {
+            *slot = Hit {
+                start,
+                consume,
+                value,
+            };
+        }
+        *count += 1;
     }
-    *count += 1;
 }
 
-/// Bytes of a table's output, gathered in a small buffer so that the fast path's
-/// three-byte characters are one store each, and appended to the `String`'s bytes a few
-/// kilobytes at a time.
-///
-/// Only whole UTF-8 characters are put: three input bytes that start with a three-byte lead
-/// (a whole character, the input being a `str`), the encoding of a code point in
-/// U+0800..=U+FFFF that is not a surrogate, or the bytes of a `str`. So the `String` stays
-/// valid UTF-8 whenever the buffer is flushed.
-struct Out<'a> {
-    raw: &'a mut Vec<u8>,
-    buf: [u8; OUT_BUF],
-    len: usize,
+/// Builds a table's output: the text between edits, copied, and each edit's replacement.
+struct Writer<'t, 'o> {
+    text: &'t str,
+    out: &'o mut String,
+    /// The input is copied up to here (0 also means no edit yet: every edit consumes text).
+    copied: usize,
 }
 
-const OUT_BUF: usize = 4096;
-
-impl<'a> Out<'a> {
-    fn new(raw: &'a mut Vec<u8>, expect: usize) -> Self {
-        raw.reserve(expect);
-        Out {
-            raw,
-            buf: [0; OUT_BUF],
-            len: 0,
-        }
-    }
-
-    /// Puts the character in the low three bytes of `c` (the fourth byte is scratch).
+impl Writer<'_, '_> {
     #[inline(always)]
-    fn put3(&mut self, c: u32) {
-        if self.len > OUT_BUF - 4 {
-            self.flush();
+    fn hits(&mut self, table: &Table, hits: &[Hit]) {
+        if self.out.capacity() == 0 && !hits.is_empty() {
+            self.out.reserve(self.text.len() + self.text.len() / 8);
         }
-        if let Some(slot) = self.buf.get_mut(self.len..self.len + 4) {
-            slot.copy_from_slice(&c.to_le_bytes());
-        }
-        self.len += 3;
-    }
-
-    #[inline(always)]
-    fn put(&mut self, s: &[u8]) {
-        if self.len + s.len() > OUT_BUF {
-            self.flush();
-            if s.len() > OUT_BUF {
-                self.raw.extend_from_slice(s);
-                return;
+        let mut copied = self.copied;
+        for hit in hits {
+            // Converted characters often come in runs: skip the empty copy between them.
+            if hit.start > copied {
+                push_short(self.out, self.text.get(copied..hit.start).unwrap_or(""));
             }
+            table.push_output(hit.value, self.out);
+            copied = hit.start + hit.consume;
         }
-        if let Some(slot) = self.buf.get_mut(self.len..self.len + s.len()) {
-            slot.copy_from_slice(s);
-        }
-        self.len += s.len();
+        self.copied = copied;
     }
 
-    #[inline(never)]
-    fn flush(&mut self) {
-        self.raw
-            .extend_from_slice(self.buf.get(..self.len).unwrap_or_default());
-        self.len = 0;
+    fn finish(self) {
+        self.out
+            .push_str(self.text.get(self.copied..).unwrap_or(""));
+    }
+}
+
+/// `out.push_str(s)` for an `s` that is often one or two three-byte characters (the text
+/// between two converted characters): copies of a known length are a few moves, not a call
+/// to memcpy.
+#[inline(always)]
+fn push_short(out: &mut String, s: &str) {
+    match s.len() {
+        3 => out.push_str(s.get(..3).unwrap_or("")),
+        6 => out.push_str(s.get(..6).unwrap_or("")),
+        9 => out.push_str(s.get(..9).unwrap_or("")),
+        12 => out.push_str(s.get(..12).unwrap_or("")),
+        15 => out.push_str(s.get(..15).unwrap_or("")),
+        18 => out.push_str(s.get(..18).unwrap_or("")),
+        _ => out.push_str(s),
     }
 }
 
@@ -952,7 +1056,7 @@ mod tests {
         keys
     }
 
-    /// The lookups of `scan` and `convert_fast` (per-character records, second-character
+    /// The lookups of `scan` and `write_dense` (per-character records, second-character
     /// filters and sets) are shortcuts for the plain trie walk: on text made of every key, cut
     /// keys and keys whose characters are recombined, all must find the same matches.
     #[test]
@@ -981,8 +1085,9 @@ mod tests {
                 }
             }
             let mut fast = Vec::new();
-            t.scan(&text, |hits| {
-                fast.extend(hits.iter().map(|h| (h.start, h.consume)))
+            t.scan::<true>(&text, |hits| {
+                fast.extend(hits.iter().map(|h| (h.start, h.consume)));
+                true
             });
             let (bytes, mut pos, mut slow) = (text.as_bytes(), 0, Vec::new());
             let (mut expected, mut changes) = (String::new(), false);
@@ -1016,13 +1121,24 @@ mod tests {
                 fast == slow,
                 "table {index}: fast scan differs from the trie walk"
             );
-            // The conversion's own loop (three-byte characters settled by their record,
-            // everything else by `decide`) writes what the trie walk's matches emit.
-            let mut out = String::new();
-            assert_eq!(t.convert_fast(&text, &mut out), changes, "table {index}");
+            // The conversion writes what the trie walk's matches emit, both the scan's way
+            // (which copies the text between changes, then hands over to `write_dense` when
+            // they are dense) and `write_dense`'s from the start (three-byte characters settled
+            // by their record, everything else by `decide`).
+            let mut out = String::from("before");
+            assert_eq!(t.convert_changed(&text, &mut out), changes, "table {index}");
+            if !changes {
+                out.push_str(&text);
+            }
             assert!(
-                out == expected,
+                out.strip_prefix("before") == Some(&expected),
                 "table {index}: conversion differs from the trie walk"
+            );
+            let mut out = String::from("before");
+            t.write_dense(&text, 0, &mut out);
+            assert!(
+                out.strip_prefix("before") == Some(&expected),
+                "table {index}: dense conversion differs from the trie walk"
             );
         }
     }
