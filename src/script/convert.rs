@@ -268,15 +268,15 @@ impl Table {
         }
     }
 
-    /// The bytes the key with packed `value` emits (`buf` holds a one-character output).
+    /// What the key with packed `value` emits (`buf` holds a one-character output).
     #[inline(always)]
-    fn output<'b>(&self, value: u64, buf: &'b mut [u8; 4]) -> &'b [u8] {
+    fn output<'b>(&self, value: u64, buf: &'b mut [u8; 4]) -> &'b str {
         let low = (value & 0xFFFF_FFFF) as u32;
         if value & SINGLE_CHAR == 0 {
             let (start, len) = (low as usize, ((value >> 32) & 0xFF) as usize);
-            self.out.get(start..start + len).unwrap_or("").as_bytes()
+            self.out.get(start..start + len).unwrap_or("")
         } else {
-            char::from_u32(low).map_or(&[], |c| c.encode_utf8(buf).as_bytes())
+            char::from_u32(low).map_or("", |c| c.encode_utf8(buf))
         }
     }
 
@@ -650,7 +650,7 @@ impl Table {
                 self.decide(text, pos)
             };
             if value != 0 && value >> 63 == 0 {
-                raw.extend_from_slice(self.output(value, &mut [0; 4]));
+                raw.extend_from_slice(self.output(value, &mut [0; 4]).as_bytes());
             } else {
                 raw.extend_from_slice(bytes.get(pos..pos + consume).unwrap_or_default());
             }
@@ -659,11 +659,11 @@ impl Table {
     }
 
     /// What `write_dense` writes for the three-byte character at the start of `w` (eight
-    /// bytes of text from `pos`; `index`, its index entry, is read before the lead bytes are
-    /// checked, so it is garbage unless they are) when it is followed by another three-byte
-    /// character: its
-    /// `emitted3`, or `None` when the position is not settled by one three-byte character
-    /// (then `decide` settles it).
+    /// bytes of text from `pos`) when it is followed by another three-byte character: the
+    /// UTF-8 bytes of the one three-byte character OpenCC emits there, little-endian in the
+    /// low three bytes, or `None` when the position is not settled that way (then `decide`
+    /// settles it). `index` is the character's index entry, looked up before the lead bytes
+    /// are checked: garbage unless they pass.
     #[inline(always)]
     fn settle3(&self, w: u64, index: u16, bytes: &[u8], pos: usize) -> Option<u32> {
         // Bytes 0 and 3 are three-byte lead bytes (1110xxxx).
@@ -1108,8 +1108,7 @@ mod tests {
                     len
                 };
                 if value != 0 && value >> 63 == 0 {
-                    let mut buf = [0; 4];
-                    expected.push_str(std::str::from_utf8(t.output(value, &mut buf)).unwrap());
+                    expected.push_str(t.output(value, &mut [0; 4]));
                     changes = true;
                 } else {
                     expected.push_str(&text[pos..pos + consume]);
