@@ -160,6 +160,7 @@ fn main() {
         dicts.insert(name, load_dict(&path));
     }
 
+    let ranks = char_ranks(&root);
     let mut tables: Vec<String> = Vec::new();
     let mut built: Vec<Built> = Vec::new();
     let mut table_of = |node: &Node, tables: &mut Vec<String>| -> usize {
@@ -167,7 +168,7 @@ fn main() {
         if let Some(i) = tables.iter().position(|s| *s == sig) {
             return i;
         }
-        built.push(build_table(node, &dicts, &out_dir, tables.len()));
+        built.push(build_table(node, &dicts, &out_dir, tables.len(), &ranks));
         tables.push(sig);
         tables.len() - 1
     };
@@ -235,7 +236,7 @@ fn main() {
             code,
             "    Table {{ nodes: &T{i}_NODES.0, edges: &T{i}_EDGES.0, out: T{i}_OUT, \
              quick_reject: {reject}, index: &T{i}_INDEX.0, \
-             firsts: &T{i}_FIRSTS.0, seconds: &T{i}_SECONDS.0 }},"
+             firsts: &T{i}_FIRSTS.0, fast: &T{i}_FAST.0, seconds: &T{i}_SECONDS.0 }},"
         )
         .expect("write");
     }
@@ -248,6 +249,29 @@ fn main() {
 
     write_script_classes(&dicts, &out_dir, &mut code);
     fs::write(out_dir.join("tables.rs"), code).expect("write tables.rs");
+}
+
+/// The plausibility model's unigram costs of U+3400..U+9FFF (data/model/zhmodel.bin, from
+/// jieba's word frequencies in both scripts; 255: not in the table), to number lookup records
+/// from the most common character down.
+fn char_ranks(root: &Path) -> (u32, Vec<u8>) {
+    let d = fs::read(root.join("data/model/zhmodel.bin")).expect("read data/model/zhmodel.bin");
+    let base = u32::from_le_bytes([d[4], d[5], d[6], d[7]]);
+    let n = u32::from_le_bytes([d[8], d[9], d[10], d[11]]) as usize;
+    (base, d[16..16 + n].to_vec())
+}
+
+/// A character's rank for `lookup::build`: full-width punctuation first (as common as the
+/// commonest Han characters), then Han characters by their unigram cost, then the rest.
+fn char_rank((base, costs): &(u32, Vec<u8>), c: u32) -> u8 {
+    match c {
+        0x3000..=0x303F | 0xFF00..=0xFFEF => 0,
+        _ => c
+            .checked_sub(*base)
+            .and_then(|i| costs.get(i as usize))
+            .copied()
+            .unwrap_or(255),
+    }
 }
 
 /// What main() needs to declare a built table: its files (extension, byte length) and, when
@@ -265,7 +289,13 @@ struct Built {
 /// `nodes` as (first edge u32, edge count u32, packed value u64, 0 = no key ends here) and
 /// `edges` as (character u32, child node u32); and the lookup records of build/lookup.rs
 /// (`index`, `firsts`, `seconds`).
-fn build_table(node: &Node, dicts: &Dicts, out_dir: &Path, index: usize) -> Built {
+fn build_table(
+    node: &Node,
+    dicts: &Dicts,
+    out_dir: &Path,
+    index: usize,
+    ranks: &(u32, Vec<u8>),
+) -> Built {
     let mut names = Vec::new();
     node.leaves(&mut names);
     let keys: BTreeSet<&str> = names
@@ -334,7 +364,7 @@ fn build_table(node: &Node, dicts: &Dicts, out_dir: &Path, index: usize) -> Buil
                 .map(|(&c, &child)| (c as u32, new_id[child])),
         );
     }
-    let table = lookup::build(&nodes, &edges);
+    let table = lookup::build(&nodes, &edges, &|c| char_rank(ranks, c));
     let mut parts = Vec::new();
     let mut write = |part: &'static str, bytes: Vec<u8>| {
         parts.push((part, bytes.len()));
@@ -357,6 +387,10 @@ fn build_table(node: &Node, dicts: &Dicts, out_dir: &Path, index: usize) -> Buil
     write(
         "firsts",
         le_bytes(table.firsts.as_flattened(), u64::to_le_bytes),
+    );
+    write(
+        "fast",
+        le_bytes(table.fast.as_flattened(), u32::to_le_bytes),
     );
     write(
         "seconds",

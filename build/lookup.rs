@@ -3,8 +3,8 @@
 //! only the pages of the characters a text uses are ever touched.
 
 use crate::layout::{
-    filter_bit, second_hash, third_bit, IDS_OPERATOR, RANK_SHIFT, SECOND_SLOT_OFFSET_BITS,
-    SLOW_FIRST,
+    emitted3, fast_filter_bit, filter_bit, second_hash, third_bit, IDS_OPERATOR, NOT_EMITTED3,
+    RANK_SHIFT, SECOND_SLOT_OFFSET_BITS, SLOW_FIRST,
 };
 
 /// A trie node as build.rs numbers them: edges `start..start + len`, packed value.
@@ -20,12 +20,15 @@ pub type Edge = (u32, u32);
 pub struct Lookup {
     pub index: Vec<u16>,
     pub firsts: Vec<[u64; 8]>,
+    pub fast: Vec<[u32; 8]>,
     pub seconds: Vec<[u64; 2]>,
 }
 
-pub fn build(nodes: &[Node], edges: &[Edge]) -> Lookup {
+/// `rank(c)`: how common the character is, 0 the most common; records are numbered in that
+/// order, so that the 32-byte `fast` records of a text's common characters share cache lines.
+pub fn build(nodes: &[Node], edges: &[Edge], rank: &dyn Fn(u32) -> u8) -> Lookup {
     // Record 0 stays empty: the index entry of a character that starts no key.
-    let mut records: Vec<(u32, [u64; 8])> = vec![(0, [0; 8])];
+    let mut records: Vec<(u32, [u64; 8], [u32; 8])> = vec![(0, [0; 8], [0; 8])];
     // Slot 0 stays empty so that a character without a set can never match.
     let mut seconds = vec![[0u64; 2]];
     let root = &nodes[0];
@@ -35,19 +38,29 @@ pub fn build(nodes: &[Node], edges: &[Edge]) -> Lookup {
         }
         let node = &nodes[child as usize];
         let mut first = [0u64; 8];
+        let mut fast = [0u32; 8];
         first[0] = node.value;
+        // Only a three-byte character's record is read by the dense writer's fast path.
+        fast[0] = if (0x800..0x10000).contains(&c) {
+            emitted3(node.value, c)
+        } else {
+            NOT_EMITTED3
+        };
         if node.len > 0 {
             let set = second_set(nodes, edges, node, &mut seconds);
             first[1] = u64::from(node.start) | u64::from(set) << 32;
             for &(c2, _) in &edges[node.start as usize..(node.start + node.len) as usize] {
                 let (word, bit) = filter_bit(c2);
                 first[word] |= bit;
+                let (half, bit) = fast_filter_bit(c2);
+                fast[half] |= bit;
             }
         }
-        records.push((c, first));
+        records.push((c, first, fast));
     }
+    records[1..].sort_by_key(|&(c, _, _)| (rank(c), c));
     let mut index = vec![0u16; 0x10000];
-    for (i, &(c, _)) in records.iter().enumerate().skip(1) {
+    for (i, &(c, _, _)) in records.iter().enumerate().skip(1) {
         // The entries from IDS_OPERATOR up are markers (u16::MAX: outside the BMP, in the
         // library).
         assert!(
@@ -62,7 +75,8 @@ pub fn build(nodes: &[Node], edges: &[Edge]) -> Lookup {
     }
     Lookup {
         index,
-        firsts: records.into_iter().map(|(_, r)| r).collect(),
+        firsts: records.iter().map(|&(_, r, _)| r).collect(),
+        fast: records.iter().map(|&(_, _, f)| f).collect(),
         seconds,
     }
 }

@@ -10,8 +10,8 @@
 use std::borrow::Cow;
 
 use super::layout::{
-    filter_bit, second_hash, third_bit, IDS_OPERATOR, RANK_SHIFT, SECOND_SLOT_OFFSET_BITS,
-    SLOW_FIRST,
+    emitted3, fast_filter_bit, filter_bit, second_hash, third_bit, IDS_OPERATOR, RANK_SHIFT,
+    SECOND_SLOT_OFFSET_BITS, SINGLE_CHAR, SLOW_FIRST,
 };
 #[cfg(test)]
 use super::tables::TABLE_COUNT;
@@ -45,10 +45,17 @@ pub(crate) struct Table {
     /// Per BMP character, the number of its record in `firsts` (u16; 0: no key starts with
     /// it). The loop over characters that start no key reads only this.
     pub(super) index: &'static [u8; 0x20000],
-    /// Per BMP character that starts a key, in code point order after an empty record 0, one
-    /// cache line with what a position starting with it needs (see `First`); only the lines of
+    /// Per BMP character that starts a key, after an empty record 0 and from the most common
+    /// character down, one cache line with what a position starting with it needs (see `First`); only the lines of
     /// characters that occur are ever brought into the cache.
     pub(super) firsts: &'static [u8],
+    /// Per record of `firsts`, 32 bytes for the dense writer: what it writes for the
+    /// character when no longer key starts there (`emitted3`; 0 in record 0: the character
+    /// itself) and a 224-bit filter of the second characters of its longer keys. Records are
+    /// numbered from the most common character down, so a text's common characters share a
+    /// few kilobytes of these where their 64-byte records fill the L1 cache twice over; the
+    /// 64-byte record is read only where this filter lets a longer key through.
+    pub(super) fast: &'static [u8],
     /// Per first character with longer keys, a small open-addressing set of the second
     /// characters of those keys, in 16-byte slots (see layout.rs). Keeping each character's
     /// set together means a text's common characters touch a few cache lines, where one global
@@ -159,9 +166,6 @@ fn table(index: usize) -> &'static Table {
     // build defect rather than panicking.
     TABLES.get(index).unwrap_or(&TABLES[0])
 }
-
-/// Packed-value flag: the low 32 bits are the one character emitted (see build.rs).
-const SINGLE_CHAR: u64 = 1 << 47;
 
 /// Where a match starts, how many bytes OpenCC consumes there, and the packed value.
 #[derive(Clone, Copy, Default)]
@@ -670,30 +674,26 @@ impl Table {
         if w & 0xF000_00F0 != 0xE000_00E0 {
             return None;
         }
-        let c1 = decode3(w as u32);
         let c2 = decode3((w >> 24) as u32);
-        let first = self.firsts.chunks_exact(64).nth(usize::from(index))?;
-        let mut value = word(first, 0);
-        let (filter, bit) = filter_bit(c2);
-        if word(first, filter & 7) & bit != 0 {
-            value = self.longer(word(first, 1), value, bytes, pos, pos + 3, c2, 3);
+        let fast = self.fast.chunks_exact(32).nth(usize::from(index))?;
+        let mut emitted = half(fast, 0);
+        let (filter, bit) = fast_filter_bit(c2);
+        if half(fast, filter & 7) & bit != 0 {
+            // A longer key may start here: the full record decides.
+            let first = self.firsts.chunks_exact(64).nth(usize::from(index))?;
+            let value = word(first, 0);
+            let (filter, bit) = filter_bit(c2);
+            if word(first, filter & 7) & bit != 0 {
+                let value = self.longer(word(first, 1), value, bytes, pos, pos + 3, c2, 3);
+                emitted = emitted3(value, decode3(w as u32));
+            }
         }
-        // No key is the key that emits the character itself.
-        let value = if value == 0 {
-            SINGLE_CHAR | 3 << 48 | u64::from(c1)
-        } else {
-            value
-        };
-        let low = value as u32;
-        // A key that consumes the three bytes and emits one three-byte character: the
-        // common case, computed without branching on which character.
-        let simple = (value & (SINGLE_CHAR | 0x7FFF << 48) == SINGLE_CHAR | 3 << 48)
-            & ((low.wrapping_sub(0x800) < 0xD800 - 0x800)
-                | (low.wrapping_sub(0xE000) < 0x1_0000 - 0xE000));
-        if !simple {
-            return None;
+        // Record 0, of the characters that start no key: the character itself.
+        if emitted == 0 {
+            emitted = w as u32 & 0xFF_FFFF;
         }
-        Some(0x80_80E0 | low >> 12 | (low >> 6 & 0x3F) << 8 | (low & 0x3F) << 16)
+        // The fourth byte is 0 exactly when one three-byte character is emitted.
+        (emitted >> 24 == 0).then_some(emitted)
     }
 
     /// From `pos`, appends to `raw` what `settle3` settles: where it stopped.
