@@ -288,7 +288,7 @@ struct Built {
 /// keys' characters, breadth-first, each node's edges sorted by character, little-endian:
 /// `nodes` as (first edge u32, edge count u32, packed value u64, 0 = no key ends here) and
 /// `edges` as (character u32, child node u32); and the lookup records of build/lookup.rs
-/// (`index`, `firsts`, `seconds`).
+/// (`index`, `firsts`, `fast`, `seconds`).
 fn build_table(
     node: &Node,
     dicts: &Dicts,
