@@ -105,7 +105,7 @@ fn decode(rest: &[u8]) -> (u32, usize) {
     if let Some(&four) = rest.first_chunk::<4>() {
         let w = u32::from_le_bytes(four);
         if w & 0xF0 == 0xE0 {
-            return ((w & 0x0F) << 12 | (w >> 2) & 0xFC0 | (w >> 16) & 0x3F, 3);
+            return (decode3(w), 3);
         }
     }
     match *rest {
@@ -257,18 +257,15 @@ impl Table {
     /// Appends what the key with packed `value` emits.
     #[inline(always)]
     fn push_output(&self, value: u64, out: &mut String) {
-        let low = (value & 0xFFFF_FFFF) as u32;
-        if value & SINGLE_CHAR == 0 {
-            let (start, len) = (low as usize, ((value >> 32) & 0xFF) as usize);
-            out.push_str(self.out.get(start..start + len).unwrap_or(""));
-        } else if let Some(c) = char::from_u32(low) {
-            // build.rs only packs valid characters here. Most are three bytes long: encoded
-            // in a branch that knows it, they are a few moves rather than a call to memcpy.
-            if (0x800..0x10000).contains(&low) {
+        let low = value as u32;
+        // Most outputs are one three-byte character: encoded in a branch that knows it, they
+        // are a few moves rather than a call to memcpy.
+        if value & SINGLE_CHAR != 0 && (0x800..0x10000).contains(&low) {
+            if let Some(c) = char::from_u32(low) {
                 out.push_str(c.encode_utf8(&mut [0; 4]));
-            } else {
-                out.push(c);
             }
+        } else {
+            out.push_str(self.output(value, &mut [0; 4]));
         }
     }
 
@@ -399,7 +396,7 @@ impl Table {
                 (Some(_), Some(four)) => {
                     let w = u32::from_le_bytes(*four);
                     if w & 0xF0 == 0xE0 {
-                        Some(((w & 0x0F) << 12 | (w >> 2) & 0xFC0 | (w >> 16) & 0x3F, 3))
+                        Some((decode3(w), 3))
                     } else {
                         Some(decode(four))
                     }
